@@ -1,0 +1,38 @@
+#pragma once
+// Configuration: defaults, then mutcell.toml (or [tool.mutcell] in pyproject.toml), then the CLI.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mutcell {
+
+/// Every setting of a run. Defaults are the documented ones.
+struct Config {
+  std::string state_dir = ".mutcell";       ///< journal, lock, logs
+  int jobs = 0;                             ///< 0: number of CPUs
+  uint64_t cell_memory = 512ull << 20;      ///< memory limit of one cell
+  uint64_t cell_pids = 512;                 ///< pids limit of one cell
+  double timeout_s = 60;                    ///< default wall-clock limit of a mutant
+  double kill_grace_s = 1;                  ///< SIGTERM to SIGKILL after a timeout
+  double stop_grace_s = 10;                 ///< running mutants' grace on SIGTERM/SIGINT
+  int max_attempts = 3;                     ///< tries of a mutant whose attempt ended in error
+  std::string backend = "auto";             ///< auto, v2, v1, none
+  std::vector<std::string> argv;            ///< default command of plan lines without argv
+  std::map<std::string, std::string> env;   ///< default extra environment
+};
+
+/// Reads a TOML file into *cfg, overriding only the keys present. In a file
+/// named pyproject.toml the keys live in [tool.mutcell] (absent table: no
+/// change); elsewhere at top level. Keys: state_dir, jobs, cell_memory (size
+/// string or integer bytes), cell_pids, timeout_s, kill_grace_s,
+/// stop_grace_s, max_attempts, backend, argv, [env]. Unknown keys, wrong
+/// types and bad values are errors "PATH:LINE:COL: problem".
+bool LoadConfigFile(const std::string& path, Config* cfg, std::string* err);
+
+/// A stable digest of the settings that change verdicts (limits, timeouts,
+/// argv, env), for the journal header.
+std::string ConfigFingerprint(const Config& cfg);
+
+}  // namespace mutcell

@@ -1,0 +1,58 @@
+#pragma once
+// Plans: the mutants of a run, from a JSON Lines plan file (one mutant per line).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mutcell {
+
+/// One mutant to test.
+struct Mutant {
+  std::string id;                           ///< unique in the plan; untrusted text
+  std::vector<std::string> argv;            ///< command of the test run (exec mode)
+  std::map<std::string, std::string> env;   ///< extra environment
+  std::string cwd;                          ///< working directory, "" = the plan's
+  std::optional<double> timeout_s;          ///< overrides the configured timeout
+  std::optional<double> estimate_s;         ///< estimated test time (ordering, sharding)
+  std::vector<std::string> tests;           ///< tests to run (zygote mode)
+  std::string fingerprint;                  ///< hex digest of everything above but id order
+};
+
+/// What a plan line may leave out.
+struct PlanDefaults {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::string cwd;
+};
+
+/// A loaded plan.
+struct Plan {
+  std::string path;
+  std::vector<Mutant> mutants;   ///< in file order
+  std::string fingerprint;       ///< digest of all mutant fingerprints in order
+};
+
+/// Longest plan line accepted, in bytes.
+constexpr size_t kMaxPlanLineBytes = 1 << 20;
+
+/// Loads `path`: each non-blank line a JSON object with "id" (non-empty
+/// string), optional "argv" (array of strings, non-empty unless the defaults
+/// give one), "env" (object of strings), "cwd" (string), "timeout_s" and
+/// "estimate_s" (positive numbers), "tests" (array of strings). Unknown keys,
+/// wrong types, duplicate ids, lines over kMaxPlanLineBytes and non-JSON are
+/// errors: false, with *err "PATH:LINE: problem".
+bool LoadPlan(const std::string& path, const PlanDefaults& defaults, Plan* out, std::string* err);
+
+/// Parses one plan line (for tests and other plan sources). `where` prefixes
+/// error messages ("plan.jsonl:3").
+bool ParsePlanLine(const std::string& line, const std::string& where, const PlanDefaults& defaults,
+                   Mutant* out, std::string* err);
+
+/// Hex SHA-256-sized digest (FNV-1a 64 twice is fine; stable across runs and
+/// machines) of `data`, used for fingerprints.
+std::string Fingerprint(const std::string& data);
+
+}  // namespace mutcell

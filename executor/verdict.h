@@ -1,0 +1,45 @@
+#pragma once
+// What happened to one mutant attempt (raw facts) and the verdict derived from it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mutcell {
+
+enum class Verdict {
+  kKilled,    ///< the tests failed: the mutant was caught
+  kSurvived,  ///< the tests passed: the mutant was missed
+  kTimeout,   ///< wall-clock limit reached; the whole cell was killed
+  kOom,       ///< the cell reached its memory limit (mutcell's kill or the kernel's backstop)
+  kCrashed,   ///< ended by a signal mutcell did not send
+  kNoTests,   ///< no test covers the mutant; not run
+  kSkipped,   ///< excluded by the user; not run
+  kError,     ///< mutcell or the environment failed; retried, never killed/survived
+};
+
+/// Lower-case name used in journals, reports and the CLI ("no_tests").
+std::string_view VerdictName(Verdict v);
+/// Inverse of VerdictName; false if `name` is not a verdict.
+bool ParseVerdict(std::string_view name, Verdict* out);
+
+/// The raw facts of one attempt, as the scheduler observed them.
+struct Outcome {
+  bool started = false;             ///< a process ran in the cell
+  std::string error;                ///< non-empty: mutcell/environment failure (cell, spawn, zygote)
+  std::optional<int> exit_code;     ///< set when the main process exited normally
+  std::optional<int> signal;        ///< set when the main process was ended by a signal
+  bool timed_out = false;           ///< mutcell's wall-clock deadline passed
+  bool limit_reached = false;       ///< mutcell saw the memory limit reached
+  bool kernel_oom_kill = false;     ///< the kernel's OOM killer acted in the cell
+  double duration_s = 0;
+  uint64_t peak_memory_bytes = 0;
+};
+
+/// The one place verdicts are derived. Precedence: error, oom (limit reached
+/// or kernel OOM kill), timeout, crashed (signal), killed (exit != 0),
+/// survived (exit 0).
+Verdict DeriveVerdict(const Outcome& o);
+
+}  // namespace mutcell

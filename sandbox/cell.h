@@ -1,0 +1,103 @@
+#pragma once
+// Cells: one cgroup (or, without cgroups, one process group) per mutant attempt,
+// and the backends that make them. Backends differ in mechanism (cgroup v2,
+// cgroup v1, none) and sit behind these two interfaces.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace mutcell {
+
+/// Limits applied to one cell. Zero means "no limit" for each field.
+struct CellLimits {
+  uint64_t memory_bytes = 0;  ///< mutcell kills the cell when its memory reaches this
+  uint64_t pids_max = 0;      ///< most processes/threads alive at once in the cell
+};
+
+/// Raw facts about a cell, read when its attempt is over (keep facts, derive
+/// verdicts elsewhere).
+struct CellUsage {
+  uint64_t peak_memory_bytes = 0;  ///< v2 memory.peak, v1 max_usage_in_bytes, none: sampled RSS
+  bool limit_reached = false;      ///< mutcell saw the cell reach its memory limit
+  bool kernel_oom_kill = false;    ///< the kernel's OOM killer acted inside the cell (backstop)
+  uint64_t oom_kills = 0;          ///< the cell's own oom_kill count (v2 memory.events, v1 oom_control)
+};
+
+/// One cell. Not thread-safe; owned by the scheduler for one attempt.
+class Cell {
+ public:
+  virtual ~Cell() = default;
+
+  /// Short description for logs: the cgroup directory, or "pgid N".
+  virtual std::string Describe() const = 0;
+
+  /// Runs in a freshly forked child, before it execs or allocates: moves the
+  /// calling process into the cell. Async-signal-safe (open/write/close on
+  /// paths prepared at creation). Returns false if the move failed; the child
+  /// must then _exit without running anything.
+  virtual bool JoinFromChild() = 0;
+
+  /// Called by the parent once the first process of the cell exists (the none
+  /// backend tracks its process group; cgroup backends may ignore it).
+  virtual void Adopt(pid_t pid) = 0;
+
+  /// A file descriptor that becomes readable when the cell reaches its memory
+  /// limit (v1: the OOM eventfd), or -1 when the backend must be polled.
+  virtual int NotifyFd() const = 0;
+
+  /// Cheap, non-blocking check, called every scheduler tick and whenever
+  /// NotifyFd() is readable: true once the cell has reached its memory limit
+  /// (or the kernel OOM-killed inside it). Sticky.
+  virtual bool MemoryLimitReached() = 0;
+
+  /// Sends `sig` to every process in the cell (not only the first one).
+  virtual void SignalAll(int sig) = 0;
+
+  /// True when no process is left in the cell.
+  virtual bool IsEmpty() = 0;
+
+  /// Reads the cell's counters. Valid until Destroy().
+  virtual CellUsage Usage() = 0;
+
+  /// Kills every process in the cell until it is empty (bounded wait), then
+  /// removes the cgroup. Idempotent. Returns false with *err if something
+  /// could not be killed or removed.
+  virtual bool Destroy(std::string* err) = 0;
+};
+
+/// A mechanism for cells. One per run.
+class CellBackend {
+ public:
+  virtual ~CellBackend() = default;
+
+  /// "v2", "v1" or "none".
+  virtual const char* Name() const = 0;
+
+  /// Creates the run's own cgroup (mutcell-<run_id>) below the writable place
+  /// found by discovery, and removes leftovers of dead runs (logged).
+  virtual bool Start(const std::string& run_id, std::string* err) = 0;
+
+  /// Creates cell number `seq` with `limits`. Names come from `seq` only.
+  virtual std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits,
+                                           std::string* err) = 0;
+
+  /// The run cgroup's own oom_kill count (what an ancestor unit would see).
+  virtual uint64_t RunOomKills() = 0;
+
+  /// Kills whatever is left in the run cgroup and removes it. Idempotent.
+  virtual void Stop() = 0;
+
+  /// The run cgroup's directory ("" for none), for logs and tests.
+  virtual std::string RunPath() const = 0;
+};
+
+/// Picks a backend: `forced` is "", "auto", "v2", "v1" or "none". With auto it
+/// tries v2 (a writable subtree with the memory controller), then v1 (a
+/// writable memory hierarchy below our own cgroup), then none. A forced
+/// backend that cannot work is an error naming what is missing.
+std::unique_ptr<CellBackend> MakeCellBackend(const std::string& forced, std::string* err);
+
+}  // namespace mutcell

@@ -1,0 +1,29 @@
+#pragma once
+// Starting a fresh process inside a cell (exec mode).
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mutcell {
+
+class Cell;
+
+/// What to run.
+struct SpawnRequest {
+  std::vector<std::string> argv;            ///< argv[0] is looked up in PATH
+  std::map<std::string, std::string> env;   ///< added to (overriding) mutcell's environment
+  std::string cwd;                          ///< empty: mutcell's working directory
+  std::string stdout_path;                  ///< empty: /dev/null; else appended to
+};
+
+/// Forks a child that puts itself into its own process group, asks for
+/// SIGKILL when mutcell dies, joins `cell` (before anything else runs),
+/// restores the default signal mask and dispositions, and execs. Returns the
+/// pid, or -1 with *err when the fork failed, the cell could not be joined or
+/// exec failed (reported through a close-on-exec pipe, so *err names errno).
+pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err);
+
+}  // namespace mutcell
