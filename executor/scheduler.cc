@@ -1,0 +1,257 @@
+#include "executor/scheduler.h"
+
+#include <poll.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "executor/interrupt.h"
+#include "sandbox/runner.h"
+
+namespace mutcell {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Clock::duration Seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+/// One attempt of one mutant, from cell creation to its verdict.
+struct Attempt {
+  const Mutant* mutant = nullptr;
+  int attempt_no = 1;
+  uint64_t seq = 0;
+  std::unique_ptr<Cell> cell;
+  Clock::time_point start;
+  Clock::time_point deadline;
+  std::optional<Clock::time_point> kill_at;   // SIGKILL after the SIGTERM of a timeout
+  bool timed_out = false;
+  bool limit_reached = false;
+  bool interrupted = false;                   // killed because the run is stopping
+  bool main_exited = false;
+  RunExit exit;
+};
+
+struct Pending {
+  const Mutant* mutant;
+  int attempt_no;
+};
+
+}  // namespace
+
+bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
+                    std::string* err) {
+  summary->started_mutants = todo.size();
+  std::deque<Pending> queue;
+  for (const Mutant* m : todo) queue.push_back({m, 1});
+  std::map<uint64_t, Attempt> running;  // by seq (also the runner token)
+  uint64_t next_seq = 1;
+  bool stopping = false;
+  Clock::time_point stop_deadline{};
+  int seen_interrupts = 0;
+  Clock::time_point last_sync = Clock::now();
+  bool journal_failed = false;
+
+  // Records a finished attempt, or queues a retry. Returns false if the journal failed.
+  auto finish = [&](Attempt& a) -> bool {
+    Outcome o;
+    o.started = a.exit.error.empty();
+    o.error = a.exit.error;
+    o.exit_code = a.exit.exit_code;
+    o.signal = a.exit.signal;
+    o.timed_out = a.timed_out;
+    o.limit_reached = a.limit_reached;
+    o.duration_s = std::chrono::duration<double>(Clock::now() - a.start).count();
+    if (a.cell) {
+      // Whatever the test left behind (grandchildren) dies with the cell.
+      CellUsage u = a.cell->Usage();
+      o.limit_reached = o.limit_reached || u.limit_reached;
+      o.kernel_oom_kill = u.kernel_oom_kill;
+      o.peak_memory_bytes = u.peak_memory_bytes;
+      std::string derr;
+      if (!a.cell->Destroy(&derr)) {
+        spdlog::error("cell {}: {}", a.cell->Describe(), derr);
+        if (o.error.empty()) o.error = "cell cleanup failed: " + derr;
+      }
+    }
+    if (journal_failed) return true;  // nothing more can be recorded
+    if (a.interrupted && !o.limit_reached && !o.kernel_oom_kill) {
+      spdlog::info("{}: interrupted, no verdict recorded", a.mutant->id);
+      return true;
+    }
+    Verdict v = DeriveVerdict(o);
+    if (v == Verdict::kError && a.attempt_no < opts_.max_attempts && !stopping) {
+      spdlog::warn("{}: attempt {} failed ({}); retrying", a.mutant->id, a.attempt_no, o.error);
+      queue.push_front({a.mutant, a.attempt_no + 1});
+      return true;
+    }
+    ResultRecord r;
+    r.id = a.mutant->id;
+    r.fingerprint = a.mutant->fingerprint;
+    r.verdict = v;
+    r.exit_code = o.exit_code;
+    r.signal = o.signal;
+    r.duration_s = o.duration_s;
+    r.peak_memory_bytes = o.peak_memory_bytes;
+    r.cell_limit_bytes = opts_.limits.memory_bytes;
+    r.backend = opts_.backend_name;
+    r.attempts = a.attempt_no;
+    r.error = o.error;
+    r.zygote_generation = a.exit.zygote_generation;
+    r.zygote_memory_bytes = a.exit.zygote_memory_bytes;
+    r.seq = a.seq;
+    std::string jerr;
+    if (!journal_->Append(r, &jerr)) {
+      *err = jerr;
+      return false;
+    }
+    summary->finished++;
+    summary->counts[v]++;
+    if (progress_) progress_->OnResult(r, *a.mutant);
+    return true;
+  };
+
+  auto start_one = [&](const Pending& p) -> bool {
+    Attempt a;
+    a.mutant = p.mutant;
+    a.attempt_no = p.attempt_no;
+    a.seq = next_seq++;
+    a.start = Clock::now();
+    double timeout = p.mutant->timeout_s.value_or(opts_.default_timeout_s);
+    a.deadline = a.start + Seconds(timeout);
+    std::string cerr;
+    a.cell = backend_->CreateCell(a.seq, opts_.limits, &cerr);
+    if (!a.cell) {
+      a.exit.error = "cannot create cell: " + cerr;
+      a.main_exited = true;
+      return finish(a);
+    }
+    RunRequest req;
+    req.name = p.mutant->id;
+    req.argv = p.mutant->argv;
+    req.env = p.mutant->env;
+    req.cwd = p.mutant->cwd;
+    req.tests = p.mutant->tests;
+    if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/cell-" + std::to_string(a.seq) + ".log";
+    std::string serr;
+    if (!runner_->Start(a.seq, req, a.cell.get(), &serr)) {
+      a.exit.error = "cannot start: " + serr;
+      a.main_exited = true;
+      return finish(a);
+    }
+    running.emplace(a.seq, std::move(a));
+    return true;
+  };
+
+  while (true) {
+    while (!stopping && !journal_failed && !queue.empty() &&
+           running.size() < static_cast<size_t>(std::max(1, opts_.jobs))) {
+      Pending p = queue.front();
+      queue.pop_front();
+      if (!start_one(p)) journal_failed = true;
+    }
+    if (running.empty() && (stopping || journal_failed || queue.empty())) break;
+
+    std::vector<pollfd> fds;
+    std::vector<int> rfds;
+    runner_->PollFds(&rfds);
+    for (int fd : rfds) fds.push_back({fd, POLLIN, 0});
+    for (auto& [seq, a] : running) {
+      int fd = a.cell ? a.cell->NotifyFd() : -1;
+      if (fd >= 0) fds.push_back({fd, POLLIN, 0});
+    }
+    struct timespec ts;
+    ts.tv_sec = 0;
+    ts.tv_nsec = static_cast<long>(opts_.tick_s * 1e9);
+    ppoll(fds.data(), fds.size(), &ts, &opts_.wait_mask);
+
+    Clock::time_point now = Clock::now();
+    if (InterruptCount() > seen_interrupts) {
+      int sig = LastInterruptSignal();
+      if (!stopping) {
+        stopping = true;
+        summary->stop_signal = sig;
+        stop_deadline = now + Seconds(opts_.stop_grace_s);
+        spdlog::warn("received {}: starting no more mutants; {} running get {:.0f} s to finish",
+                     strsignal(sig), running.size(), opts_.stop_grace_s);
+      } else if (sig == SIGINT || sig == SIGTERM) {
+        stop_deadline = now;
+        spdlog::warn("received {} again: killing running mutants now", strsignal(sig));
+      }
+      seen_interrupts = InterruptCount();
+    }
+
+    // Reap every child: our own mains, and orphans reparented to us (subreaper).
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) runner_->OnChildExit(pid, status);
+    std::vector<std::pair<uint64_t, RunExit>> done;
+    runner_->Collect(&done);
+    for (auto& [token, exit] : done) {
+      auto it = running.find(token);
+      if (it == running.end()) continue;
+      it->second.main_exited = true;
+      it->second.exit = std::move(exit);
+    }
+
+    for (auto it = running.begin(); it != running.end();) {
+      Attempt& a = it->second;
+      if (!a.limit_reached && a.cell->MemoryLimitReached()) {
+        a.limit_reached = true;
+        a.cell->SignalAll(SIGKILL);
+        spdlog::debug("{}: memory limit reached; cell killed", a.mutant->id);
+      }
+      if (!a.main_exited && !a.timed_out && now >= a.deadline) {
+        a.timed_out = true;
+        a.cell->SignalAll(SIGTERM);
+        a.kill_at = now + Seconds(opts_.kill_grace_s);
+      }
+      if (!a.main_exited && a.kill_at && now >= *a.kill_at) {
+        a.cell->SignalAll(SIGKILL);
+        a.kill_at = now + Seconds(opts_.kill_grace_s);
+      }
+      if (!a.main_exited && stopping && now >= stop_deadline && !a.interrupted) {
+        a.interrupted = true;
+        a.cell->SignalAll(SIGKILL);
+      }
+      if (a.main_exited) {
+        if (!finish(a)) journal_failed = true;
+        it = running.erase(it);
+      } else {
+        ++it;
+      }
+    }
+
+    if (progress_) progress_->OnTick(running.size());
+    if (now - last_sync >= Seconds(opts_.sync_interval_s)) {
+      std::string serr;
+      if (!journal_->Sync(&serr)) {
+        *err = serr;
+        journal_failed = true;
+      }
+      last_sync = now;
+    }
+    if (journal_failed && err->empty()) *err = "journal write failed";
+    if (journal_failed) {
+      for (auto& [seq, a] : running) {
+        a.interrupted = true;
+        a.cell->SignalAll(SIGKILL);
+      }
+    }
+  }
+  std::string serr;
+  if (!journal_->Sync(&serr) && !journal_failed) {
+    *err = serr;
+    journal_failed = true;
+  }
+  return !journal_failed;
+}
+
+}  // namespace mutcell

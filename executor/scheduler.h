@@ -1,0 +1,74 @@
+#pragma once
+// The scheduler: runs mutants in cells, at most `jobs` at once, watches
+// memory and deadlines, derives verdicts, retries errors, journals results,
+// and stops gracefully on SIGINT/SIGTERM.
+
+#include <signal.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "executor/journal.h"
+#include "executor/plan.h"
+#include "executor/verdict.h"
+#include "sandbox/cell.h"
+
+namespace mutcell {
+
+class Runner;
+class Progress;
+
+/// Settings the scheduler needs (derived from Config by the caller).
+struct SchedulerOptions {
+  int jobs = 1;
+  CellLimits limits;
+  double default_timeout_s = 60;
+  double kill_grace_s = 1;        ///< SIGTERM → SIGKILL after a timeout
+  double stop_grace_s = 10;       ///< running mutants' grace after SIGINT/SIGTERM
+  int max_attempts = 3;           ///< attempts of a mutant whose attempt ended in error
+  std::string log_dir;            ///< per-attempt output files ("" = discard)
+  std::string backend_name;
+  double tick_s = 0.01;           ///< watch interval for memory and deadlines
+  double sync_interval_s = 0.1;   ///< journal fsync at most this often
+  sigset_t wait_mask;             ///< mask for ppoll (from InstallInterruptHandlers)
+};
+
+/// What a run did.
+struct RunSummary {
+  size_t started_mutants = 0;     ///< mutants handed to Run
+  size_t finished = 0;            ///< of those, with a verdict recorded
+  std::map<Verdict, size_t> counts;
+  int stop_signal = 0;            ///< set when interrupted
+};
+
+/// Receives results as they are recorded, for the console.
+class Progress {
+ public:
+  virtual ~Progress() = default;
+  virtual void OnResult(const ResultRecord& r, const Mutant& m) = 0;
+  /// Called every tick-ish; may redraw a status line.
+  virtual void OnTick(size_t running) = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(const SchedulerOptions& opts, CellBackend* backend, Runner* runner,
+            JournalWriter* journal, Progress* progress)
+      : opts_(opts), backend_(backend), runner_(runner), journal_(journal), progress_(progress) {}
+
+  /// Runs every mutant of `todo` (each at most max_attempts times, errors
+  /// only). Returns false with *err when the journal cannot be written (the
+  /// run stops: a result that cannot be recorded must not be reported).
+  bool Run(const std::vector<const Mutant*>& todo, RunSummary* summary, std::string* err);
+
+ private:
+  SchedulerOptions opts_;
+  CellBackend* backend_;
+  Runner* runner_;
+  JournalWriter* journal_;
+  Progress* progress_;
+};
+
+}  // namespace mutcell

@@ -1,0 +1,79 @@
+#pragma once
+// Runners start one attempt of a mutant inside a cell and report how its main
+// process ended. Exec mode forks a fresh process; a zygote runner asks a warm
+// fork server. The scheduler drives both through this interface.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mutcell {
+
+class Cell;
+
+/// What one attempt runs. sandbox/ knows nothing of plans: the scheduler fills this in.
+struct RunRequest {
+  std::string name;                         ///< mutant id (zygotes pass it to the tests)
+  std::vector<std::string> argv;            ///< exec mode: the command
+  std::map<std::string, std::string> env;   ///< extra environment
+  std::string cwd;                          ///< working directory
+  std::vector<std::string> tests;           ///< zygote mode: tests to run
+  std::string log_path;                     ///< where the attempt's output goes ("" = discard)
+};
+
+/// How an attempt's main process ended, or why it could not run.
+struct RunExit {
+  std::optional<int> exit_code;             ///< normal exit
+  std::optional<int> signal;                ///< ended by this signal
+  std::string error;                        ///< non-empty: the runner failed (not the mutant)
+  std::optional<int> zygote_generation;     ///< zygote runners: which fork server
+  std::optional<uint64_t> zygote_memory_bytes;  ///< its memory when it forked
+};
+
+/// Starts attempts and reports their ends. Single-threaded, driven by the scheduler.
+class Runner {
+ public:
+  virtual ~Runner() = default;
+
+  /// Starts `req` in `cell` under the caller's `token`. Returns false with
+  /// *err when nothing could be started (the attempt is an error).
+  virtual bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) = 0;
+
+  /// Appends file descriptors the scheduler must poll for readability.
+  virtual void PollFds(std::vector<int>* fds) = 0;
+
+  /// The scheduler reaped child `pid` with wait status `status`. Returns true
+  /// when the pid belonged to this runner.
+  virtual bool OnChildExit(pid_t pid, int status) = 0;
+
+  /// Moves finished attempts into *done (token, how it ended). Reads any
+  /// readable fds without blocking.
+  virtual void Collect(std::vector<std::pair<uint64_t, RunExit>>* done) = 0;
+
+  /// Abandons the attempt `token` (its cell is being destroyed).
+  virtual void Forget(uint64_t token) = 0;
+
+  /// Stops helper processes (zygotes). Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+/// Exec mode: a fresh process per attempt (any language).
+class ExecRunner : public Runner {
+ public:
+  bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) override;
+  void PollFds(std::vector<int>*) override {}
+  bool OnChildExit(pid_t pid, int status) override;
+  void Collect(std::vector<std::pair<uint64_t, RunExit>>* done) override;
+  void Forget(uint64_t token) override;
+  void Shutdown() override {}
+
+ private:
+  std::map<pid_t, uint64_t> running_;       ///< main process → token
+  std::vector<std::pair<uint64_t, RunExit>> finished_;
+};
+
+}  // namespace mutcell
