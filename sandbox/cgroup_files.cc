@@ -1,0 +1,429 @@
+#include "sandbox/cgroup_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace mutcell {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
+                        s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
+                        s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> SplitLines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    lines.push_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return lines;
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    size_t p = s.find(sep);
+    parts.push_back(s.substr(0, p));
+    if (p == std::string_view::npos) break;
+    s.remove_prefix(p + 1);
+  }
+  return parts;
+}
+
+std::vector<std::string_view> SplitWords(std::string_view s) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    size_t start = i;
+    while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
+    if (i > start) words.push_back(s.substr(start, i - start));
+  }
+  return words;
+}
+
+bool ParseDecimal(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7' &&
+        s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
+                                      (s[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// `path` relative to a mount whose root is `root`: "" when outside it.
+bool RelativeToRoot(const std::string& root, const std::string& path, std::string* rel) {
+  if (root == "/") {
+    *rel = path == "/" ? "" : path;
+    return true;
+  }
+  if (path == root) {
+    *rel = "";
+    return true;
+  }
+  if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+      path[root.size()] == '/') {
+    *rel = path.substr(root.size());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool ReadFileToString(const std::string& path, std::string* out, std::string* err) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int saved = errno;
+    *err = path + ": " + std::strerror(saved);
+    errno = saved;
+    return false;
+  }
+  out->clear();
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      *err = path + ": read: " + std::strerror(saved);
+      close(fd);
+      errno = saved;
+      return false;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return true;
+}
+
+bool WriteStringToFile(const std::string& path, std::string_view value, std::string* err) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = "write '" + std::string(value) + "' to " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  ssize_t n;
+  do {
+    n = write(fd, value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  int saved = errno;
+  close(fd);
+  if (n < 0 || static_cast<size_t>(n) != value.size()) {
+    *err = "write '" + std::string(value) + "' to " + path + ": " +
+           (n < 0 ? std::strerror(saved) : "short write");
+    return false;
+  }
+  return true;
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+bool ParseCgroupValue(std::string_view text, uint64_t* out, std::string* err) {
+  std::string_view s = Trim(text);
+  if (s == "max") {
+    *out = kCgroupUnlimited;
+    return true;
+  }
+  if (!ParseDecimal(s, out)) {
+    *err = "not a number or 'max': '" + std::string(s.substr(0, 64)) + "'";
+    return false;
+  }
+  return true;
+}
+
+bool ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t>* out,
+                    std::string* err) {
+  out->clear();
+  int line_no = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++line_no;
+    if (Trim(line).empty()) continue;
+    std::vector<std::string_view> words = SplitWords(Trim(line));
+    uint64_t v = 0;
+    if (words.size() != 2 || !ParseDecimal(words[1], &v)) {
+      *err = "line " + std::to_string(line_no) + ": expected 'key number', got '" +
+             std::string(Trim(line).substr(0, 64)) + "'";
+      return false;
+    }
+    (*out)[std::string(words[0])] = v;
+  }
+  return true;
+}
+
+bool ReadFlatKey(const std::string& path, const std::string& key, uint64_t* out,
+                 std::string* err) {
+  std::string text;
+  if (!ReadFileToString(path, &text, err)) return false;
+  std::map<std::string, uint64_t> kv;
+  if (!ParseFlatKeyed(text, &kv, err)) {
+    *err = path + ": " + *err;
+    return false;
+  }
+  auto it = kv.find(key);
+  *out = it == kv.end() ? 0 : it->second;
+  return true;
+}
+
+bool ParseProcCgroup(std::string_view text, std::vector<ProcCgroupLine>* out, std::string* err) {
+  out->clear();
+  int line_no = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++line_no;
+    if (Trim(line).empty()) continue;
+    // The path may itself contain ':', so split only at the first two.
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    uint64_t id = 0;
+    if (c2 == std::string_view::npos || !ParseDecimal(line.substr(0, c1), &id) ||
+        id > 1000000) {
+      *err = "line " + std::to_string(line_no) + ": expected 'N:controllers:/path', got '" +
+             std::string(line.substr(0, 64)) + "'";
+      return false;
+    }
+    ProcCgroupLine entry;
+    entry.hierarchy_id = static_cast<int>(id);
+    std::string_view ctrl = line.substr(c1 + 1, c2 - c1 - 1);
+    if (!ctrl.empty()) {
+      for (std::string_view c : Split(ctrl, ',')) entry.controllers.emplace_back(c);
+    }
+    entry.path = std::string(line.substr(c2 + 1));
+    if (entry.path.empty() || entry.path[0] != '/') {
+      *err = "line " + std::to_string(line_no) + ": cgroup path is not absolute: '" +
+             std::string(line.substr(0, 64)) + "'";
+      return false;
+    }
+    out->push_back(std::move(entry));
+  }
+  return true;
+}
+
+bool ParseCgroupMounts(std::string_view text, std::vector<CgroupMount>* out, std::string* err) {
+  out->clear();
+  int line_no = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++line_no;
+    if (Trim(line).empty()) continue;
+    std::vector<std::string_view> f = SplitWords(line);
+    auto sep = std::find(f.begin(), f.end(), std::string_view("-"));
+    // Fields: id parent maj:min root mount_point options [optional...] - type source super.
+    if (f.size() < 6 || sep == f.end() || sep - f.begin() < 6 || f.end() - sep < 4) {
+      *err = "line " + std::to_string(line_no) + ": not a mountinfo line: '" +
+             std::string(line.substr(0, 64)) + "'";
+      return false;
+    }
+    std::string_view type = *(sep + 1);
+    if (type != "cgroup" && type != "cgroup2") continue;
+    CgroupMount m;
+    m.root = Unescape(f[3]);
+    m.mount_point = Unescape(f[4]);
+    m.fs_type = std::string(type);
+    for (std::string_view o : Split(*(sep + 3), ',')) m.super_options.emplace_back(o);
+    out->push_back(std::move(m));
+  }
+  return true;
+}
+
+bool FindV1CgroupDir(std::string_view mountinfo, std::string_view proc_cgroup,
+                     const std::string& controller, std::string* dir, std::string* err) {
+  std::vector<CgroupMount> mounts;
+  std::vector<ProcCgroupLine> lines;
+  if (!ParseCgroupMounts(mountinfo, &mounts, err)) {
+    *err = "mountinfo: " + *err;
+    return false;
+  }
+  if (!ParseProcCgroup(proc_cgroup, &lines, err)) {
+    *err = "/proc/self/cgroup: " + *err;
+    return false;
+  }
+  const ProcCgroupLine* own = nullptr;
+  for (const auto& l : lines) {
+    if (l.hierarchy_id != 0 &&
+        std::find(l.controllers.begin(), l.controllers.end(), controller) != l.controllers.end())
+      own = &l;
+  }
+  if (own == nullptr) {
+    *err = "no cgroup v1 '" + controller + "' hierarchy in /proc/self/cgroup";
+    return false;
+  }
+  bool mounted = false;
+  for (const auto& m : mounts) {
+    if (m.fs_type != "cgroup") continue;
+    if (std::find(m.super_options.begin(), m.super_options.end(), controller) ==
+        m.super_options.end())
+      continue;
+    mounted = true;
+    std::string rel;
+    if (!RelativeToRoot(m.root, own->path, &rel)) continue;
+    *dir = m.mount_point + rel;
+    return true;
+  }
+  *err = mounted ? "our '" + controller + "' cgroup " + own->path +
+                       " is outside every mount of that hierarchy"
+                 : "the cgroup v1 '" + controller + "' hierarchy is not mounted";
+  return false;
+}
+
+bool FindV2CgroupDir(std::string_view mountinfo, std::string_view proc_cgroup, std::string* dir,
+                     std::string* err) {
+  std::vector<CgroupMount> mounts;
+  std::vector<ProcCgroupLine> lines;
+  if (!ParseCgroupMounts(mountinfo, &mounts, err)) {
+    *err = "mountinfo: " + *err;
+    return false;
+  }
+  if (!ParseProcCgroup(proc_cgroup, &lines, err)) {
+    *err = "/proc/self/cgroup: " + *err;
+    return false;
+  }
+  const ProcCgroupLine* own = nullptr;
+  for (const auto& l : lines) {
+    if (l.hierarchy_id == 0 && l.controllers.empty()) own = &l;
+  }
+  if (own == nullptr) {
+    *err = "no unified (0::) line in /proc/self/cgroup";
+    return false;
+  }
+  bool mounted = false;
+  for (const auto& m : mounts) {
+    if (m.fs_type != "cgroup2") continue;
+    mounted = true;
+    std::string rel;
+    if (!RelativeToRoot(m.root, own->path, &rel)) continue;
+    *dir = m.mount_point + rel;
+    return true;
+  }
+  *err = mounted ? "our cgroup2 path " + own->path + " is outside every cgroup2 mount"
+                 : "no cgroup2 file system is mounted";
+  return false;
+}
+
+bool ParsePidList(std::string_view text, std::vector<pid_t>* out, std::string* err) {
+  out->clear();
+  int line_no = 0;
+  for (std::string_view line : SplitLines(text)) {
+    ++line_no;
+    std::string_view s = Trim(line);
+    if (s.empty()) continue;
+    uint64_t v = 0;
+    if (!ParseDecimal(s, &v) || v == 0 || v > 0x7fffffff) {
+      *err = "line " + std::to_string(line_no) + ": not a pid: '" +
+             std::string(s.substr(0, 32)) + "'";
+      return false;
+    }
+    out->push_back(static_cast<pid_t>(v));
+  }
+  return true;
+}
+
+bool ReadPidList(const std::string& path, std::vector<pid_t>* out, std::string* err) {
+  std::string text;
+  if (!ReadFileToString(path, &text, err)) {
+    if (errno == ENOENT || errno == ENODEV) {
+      out->clear();
+      return true;
+    }
+    return false;
+  }
+  if (!ParsePidList(text, out, err)) {
+    *err = path + ": " + *err;
+    return false;
+  }
+  return true;
+}
+
+bool RunCgroupName(pid_t owner, const std::string& run_id, std::string* name, std::string* err) {
+  if (run_id.empty() || run_id.size() > 128) {
+    *err = "run id must have 1 to 128 characters";
+    return false;
+  }
+  for (char c : run_id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      *err = "run id '" + run_id + "' may only contain letters, digits, '.', '_' and '-'";
+      return false;
+    }
+  }
+  *name = "mutcell-" + std::to_string(owner) + "-" + run_id;
+  return true;
+}
+
+bool ParseRunCgroupName(std::string_view name, pid_t* owner) {
+  constexpr std::string_view kPrefix = "mutcell-";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return false;
+  name.remove_prefix(kPrefix.size());
+  size_t dash = name.find('-');
+  if (dash == std::string_view::npos || dash + 1 >= name.size()) return false;
+  uint64_t v = 0;
+  if (!ParseDecimal(name.substr(0, dash), &v) || v == 0 || v > 0x7fffffff) return false;
+  *owner = static_cast<pid_t>(v);
+  return true;
+}
+
+bool ProcessAlive(pid_t pid) {
+  if (pid <= 0) return false;
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+std::vector<std::string> ListSubdirs(const std::string& dir, std::string_view prefix) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (struct dirent* e = readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (n.substr(0, prefix.size()) != prefix) continue;
+    if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      if (stat((dir + "/" + std::string(n)).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    }
+    names.emplace_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace mutcell

@@ -1,0 +1,99 @@
+#pragma once
+// Small readers and parsers for cgroup and /proc files, shared by the cgroup
+// backends. Parsers take text so tests can feed them fake content; the file
+// helpers name the file and errno in every message.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mutcell {
+
+/// The value "max" (v2) reads as this; v1's "unlimited" is a plain large number.
+constexpr uint64_t kCgroupUnlimited = UINT64_MAX;
+
+/// Reads a whole (small) file. False with "<path>: <strerror>" in *err and
+/// errno left as the failing call set it (callers tell ENOENT apart).
+bool ReadFileToString(const std::string& path, std::string* out, std::string* err);
+
+/// Writes `value` to `path` in one write(2), as cgroup files expect. False
+/// with "write '<value>' to <path>: <strerror>" in *err.
+bool WriteStringToFile(const std::string& path, std::string_view value, std::string* err);
+
+/// True when `path` exists (any type).
+bool PathExists(const std::string& path);
+
+/// Parses a cgroup value: a decimal number or "max" (kCgroupUnlimited), with
+/// surrounding whitespace allowed. False with the bad text in *err.
+bool ParseCgroupValue(std::string_view text, uint64_t* out, std::string* err);
+
+/// Parses a flat keyed file ("key value" per line: memory.events,
+/// memory.oom_control, memory.stat, pids.events). Empty lines are skipped; a
+/// line without a numeric value is an error naming its line number.
+bool ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t>* out,
+                    std::string* err);
+
+/// Reads a flat keyed file and returns `key`'s value, 0 when the file lacks the
+/// key. False with *err when the file cannot be read or parsed.
+bool ReadFlatKey(const std::string& path, const std::string& key, uint64_t* out,
+                 std::string* err);
+
+/// One line of /proc/<pid>/cgroup.
+struct ProcCgroupLine {
+  int hierarchy_id = 0;                  ///< 0 for the unified (v2) hierarchy
+  std::vector<std::string> controllers;  ///< v1: "memory", "name=systemd"; v2: empty
+  std::string path;                      ///< the cgroup's path inside its hierarchy ("/a/b")
+};
+
+/// Parses /proc/<pid>/cgroup ("N:controllers:/path", v2 "0::/path").
+bool ParseProcCgroup(std::string_view text, std::vector<ProcCgroupLine>* out, std::string* err);
+
+/// One cgroup or cgroup2 mount from /proc/<pid>/mountinfo.
+struct CgroupMount {
+  std::string root;         ///< the mount's root inside its hierarchy (field 4), unescaped
+  std::string mount_point;  ///< where it is mounted (field 5), unescaped
+  std::string fs_type;      ///< "cgroup" or "cgroup2"
+  std::vector<std::string> super_options;  ///< v1: includes the controllers ("rw", "memory")
+};
+
+/// Parses /proc/<pid>/mountinfo, keeping only cgroup and cgroup2 mounts.
+bool ParseCgroupMounts(std::string_view text, std::vector<CgroupMount>* out, std::string* err);
+
+/// Finds the directory of our own cgroup in the v1 hierarchy that carries
+/// `controller` ("memory", "pids"), from the texts of /proc/self/mountinfo and
+/// /proc/self/cgroup. False with the reason in *err (not mounted, not in the
+/// mount's view).
+bool FindV1CgroupDir(std::string_view mountinfo, std::string_view proc_cgroup,
+                     const std::string& controller, std::string* dir, std::string* err);
+
+/// Same for the unified (cgroup2) hierarchy: our "0::/path" under a cgroup2 mount.
+bool FindV2CgroupDir(std::string_view mountinfo, std::string_view proc_cgroup, std::string* dir,
+                     std::string* err);
+
+/// Parses a cgroup.procs / tasks file: one pid per line.
+bool ParsePidList(std::string_view text, std::vector<pid_t>* out, std::string* err);
+
+/// Reads the pids of a cgroup.procs file. A missing file (cgroup already
+/// removed) yields an empty list and true.
+bool ReadPidList(const std::string& path, std::vector<pid_t>* out, std::string* err);
+
+/// The directory name of a run cgroup: "mutcell-<owner pid>-<run_id>". The
+/// owner pid in the name is how a later start tells a dead run's leftovers from
+/// a live run (cgroupfs holds no ordinary files to put a pid file in).
+/// `run_id` must be non-empty and consist of [A-Za-z0-9._-]; false otherwise.
+bool RunCgroupName(pid_t owner, const std::string& run_id, std::string* name, std::string* err);
+
+/// Parses a name made by RunCgroupName; false for anything else.
+bool ParseRunCgroupName(std::string_view name, pid_t* owner);
+
+/// True when a process `pid` exists (kill(pid, 0) succeeds or fails with EPERM).
+bool ProcessAlive(pid_t pid);
+
+/// Names of the subdirectories of `dir` starting with `prefix`, sorted.
+std::vector<std::string> ListSubdirs(const std::string& dir, std::string_view prefix);
+
+}  // namespace mutcell
