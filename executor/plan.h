@@ -18,7 +18,7 @@ struct Mutant {
   std::optional<double> timeout_s;          ///< overrides the configured timeout
   std::optional<double> estimate_s;         ///< estimated test time (ordering, sharding)
   std::vector<std::string> tests;           ///< tests to run (zygote mode)
-  std::string fingerprint;                  ///< hex digest of everything above but id order
+  std::string fingerprint;                  ///< MutantFingerprint: what decides the verdict
 };
 
 /// What a plan line may leave out.
@@ -40,10 +40,13 @@ constexpr size_t kMaxPlanLineBytes = 1 << 20;
 
 /// Loads `path`: each non-blank line a JSON object with "id" (non-empty
 /// string), optional "argv" (array of strings, non-empty unless the defaults
-/// give one), "env" (object of strings), "cwd" (string), "timeout_s" and
-/// "estimate_s" (positive numbers), "tests" (array of strings). Unknown keys,
-/// wrong types, duplicate ids, lines over kMaxPlanLineBytes and non-JSON are
-/// errors: false, with *err "PATH:LINE: problem".
+/// give one), "env" (object of strings), "cwd" (string), "timeout_s"
+/// (positive number), "estimate_s" (number >= 0), "tests" (array of strings).
+/// Defaults fill in a missing argv and cwd; default env entries are merged
+/// under the line's. Unknown or repeated keys, wrong types, NUL bytes in
+/// strings, duplicate ids (the message names the first line too), lines over
+/// kMaxPlanLineBytes (checked before parsing), non-JSON and a plan without
+/// mutants are errors: false, with *err "PATH:LINE: problem" (or "PATH: ...").
 bool LoadPlan(const std::string& path, const PlanDefaults& defaults, Plan* out, std::string* err);
 
 /// Parses one plan line (for tests and other plan sources). `where` prefixes
@@ -51,8 +54,13 @@ bool LoadPlan(const std::string& path, const PlanDefaults& defaults, Plan* out, 
 bool ParsePlanLine(const std::string& line, const std::string& where, const PlanDefaults& defaults,
                    Mutant* out, std::string* err);
 
-/// Hex SHA-256-sized digest (FNV-1a 64 twice is fine; stable across runs and
-/// machines) of `data`, used for fingerprints.
+/// Lower-case hex SHA-256 of `data` (64 characters), stable across runs and
+/// machines; used for every fingerprint.
 std::string Fingerprint(const std::string& data);
+
+/// The fingerprint of everything that decides `m`'s verdict: id, argv, env,
+/// cwd, timeout_s and tests (not estimate_s, which only orders the run),
+/// over their canonical JSON. ParsePlanLine sets Mutant::fingerprint with it.
+std::string MutantFingerprint(const Mutant& m);
 
 }  // namespace mutcell

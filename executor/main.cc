@@ -1,0 +1,137 @@
+// mutcell's command line.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "executor/config.h"
+#include "executor/exit_codes.h"
+#include "executor/report_command.h"
+#include "executor/run_command.h"
+#include "limits/size.h"
+#include "version.h"
+
+namespace {
+
+using namespace mutcell;
+
+/// Settings given on the command line; they override the config file.
+struct Overrides {
+  std::string config_path;
+  std::string state_dir;
+  int jobs = -1;
+  std::string cell_memory;
+  double timeout_s = -1;
+  std::string backend;
+  int64_t cell_pids = -1;
+  int max_attempts = -1;
+  double stop_grace_s = -1;
+};
+
+void AddRunOptions(CLI::App* cmd, Overrides* o) {
+  cmd->add_option("--config", o->config_path, "Config file (default: ./mutcell.toml, else [tool.mutcell] in ./pyproject.toml)");
+  cmd->add_option("--state-dir", o->state_dir, "Journal, lock and logs (default .mutcell)");
+  cmd->add_option("-j,--jobs", o->jobs, "Mutants at once (default: CPUs)")->check(CLI::PositiveNumber);
+  cmd->add_option("--cell-memory", o->cell_memory, "Memory limit of one mutant, e.g. 256M (default 512M)");
+  cmd->add_option("--timeout", o->timeout_s, "Default wall-clock limit of one mutant in seconds (default 60)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--backend", o->backend, "auto, v2, v1 or none (default auto)")
+      ->check(CLI::IsMember({"auto", "v2", "v1", "none"}));
+  cmd->add_option("--pids", o->cell_pids, "Process limit of one mutant (default 512)")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-attempts", o->max_attempts, "Tries of a mutant whose attempt failed as error (default 3)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--stop-grace", o->stop_grace_s, "Seconds running mutants get after SIGINT/SIGTERM (default 10)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+bool FileExists(const std::string& p) { return access(p.c_str(), F_OK) == 0; }
+
+/// Defaults, then the config file, then the command line.
+bool ResolveConfig(const Overrides& o, Config* cfg) {
+  std::string err;
+  std::string path = o.config_path;
+  if (path.empty()) {
+    if (FileExists("mutcell.toml")) path = "mutcell.toml";
+    else if (FileExists("pyproject.toml")) path = "pyproject.toml";
+  }
+  if (!path.empty() && !LoadConfigFile(path, cfg, &err)) {
+    spdlog::error("{}", err);
+    return false;
+  }
+  if (!o.state_dir.empty()) cfg->state_dir = o.state_dir;
+  if (o.jobs > 0) cfg->jobs = o.jobs;
+  if (!o.cell_memory.empty()) {
+    uint64_t bytes = 0;
+    if (!ParseSize(o.cell_memory, &bytes, &err)) {
+      spdlog::error("--cell-memory: {}", err);
+      return false;
+    }
+    if (bytes < (1u << 20)) {
+      spdlog::error("--cell-memory: {} is below the 1 MiB minimum", FormatSize(bytes));
+      return false;
+    }
+    cfg->cell_memory = bytes;
+  }
+  if (o.timeout_s > 0) cfg->timeout_s = o.timeout_s;
+  if (!o.backend.empty()) cfg->backend = o.backend;
+  if (o.cell_pids > 0) cfg->cell_pids = static_cast<uint64_t>(o.cell_pids);
+  if (o.max_attempts > 0) cfg->max_attempts = o.max_attempts;
+  if (o.stop_grace_s >= 0) cfg->stop_grace_s = o.stop_grace_s;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("mutcell");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("mutcell: %^%l%$: %v");
+  spdlog::set_level(spdlog::level::info);
+
+  CLI::App app{"mutcell: runs each mutant in its own memory-limited cell"};
+  app.set_version_flag("--version", std::string("mutcell ") + MUTCELL_VERSION);
+  app.require_subcommand(1);
+  bool verbose = false, quiet = false;
+  app.add_flag("-v,--verbose", verbose, "Debug logging");
+  app.add_flag("-q,--quiet", quiet, "Warnings and errors only");
+
+  Overrides run_over;
+  std::string plan_path;
+  bool fresh = false;
+  CLI::App* run = app.add_subcommand("run", "Run every mutant of a JSON Lines plan, each in its own cell");
+  run->add_option("--plan", plan_path, "Plan file: one JSON object per line")->required();
+  run->add_flag("--fresh", fresh, "Start over (the old journal is kept as a backup)");
+  AddRunOptions(run, &run_over);
+
+  ReportArgs report_args;
+  CLI::App* report = app.add_subcommand("report", "Show the results recorded in a state directory");
+  report->add_option("--state-dir", report_args.state_dir, "State directory (default .mutcell)");
+  report->add_option("--format", report_args.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  report->add_option("--top", report_args.top, "Only the N mutants with the largest peak memory");
+  report->add_option("--html", report_args.html_path, "Also write a self-contained HTML page");
+  report->add_flag("--require-complete", report_args.require_complete,
+                   "Exit 4 unless every mutant has a verdict");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+  if (verbose) spdlog::set_level(spdlog::level::debug);
+  if (quiet) spdlog::set_level(spdlog::level::warn);
+
+  if (run->parsed()) {
+    Config cfg;
+    if (!ResolveConfig(run_over, &cfg)) return kExitBadInput;
+    return RunCommand(cfg, plan_path, fresh);
+  }
+  if (report->parsed()) return ReportCommand(report_args);
+  return kExitBadInput;
+}

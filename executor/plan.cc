@@ -1,0 +1,393 @@
+#include "executor/plan.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+namespace mutcell {
+namespace {
+
+using nlohmann::json;
+
+// A deadline beyond this is a typo, and would overflow the scheduler's
+// nanosecond arithmetic long before it mattered.
+constexpr double kMaxTimeoutS = 1e7;
+
+// Untrusted text in an error message: JSON-quoted (so control characters and
+// terminal escapes are inert) and cut short (so a 1 MiB id stays readable).
+std::string Quote(const std::string& s) {
+  constexpr size_t kMax = 120;
+  std::string q = json(s.size() > kMax ? s.substr(0, kMax) : s)
+                      .dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > kMax) q += "...";
+  return q;
+}
+
+// ---- SHA-256 (FIPS 180-4), small and dependency-free -------------------
+
+constexpr std::array<uint32_t, 64> kK = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+void Sha256Block(const unsigned char* p, std::array<uint32_t, 8>* h) {
+  uint32_t w[64];
+  for (int i = 0; i < 16; ++i)
+    w[i] = uint32_t{p[4 * i]} << 24 | uint32_t{p[4 * i + 1]} << 16 | uint32_t{p[4 * i + 2]} << 8 |
+           uint32_t{p[4 * i + 3]};
+  for (int i = 16; i < 64; ++i) {
+    uint32_t s0 = Rotr(w[i - 15], 7) ^ Rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t a = (*h)[0], b = (*h)[1], c = (*h)[2], d = (*h)[3];
+  uint32_t e = (*h)[4], f = (*h)[5], g = (*h)[6], k = (*h)[7];
+  for (int i = 0; i < 64; ++i) {
+    uint32_t t1 = k + (Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i];
+    uint32_t t2 = (Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    k = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  (*h)[0] += a; (*h)[1] += b; (*h)[2] += c; (*h)[3] += d;
+  (*h)[4] += e; (*h)[5] += f; (*h)[6] += g; (*h)[7] += k;
+}
+
+// ---- plan lines --------------------------------------------------------
+
+// Tracks keys per open object while nlohmann parses, because nlohmann keeps
+// only one value of a repeated key and a plan with {"id":"a","id":"b"} is
+// ambiguous, not a choice we may make silently.
+struct RepeatedKeyFinder {
+  std::vector<std::set<std::string>> open;
+  std::string repeated;
+
+  bool operator()(int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open.emplace_back(); break;
+      case json::parse_event_t::object_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open.empty() && parsed.is_string() && !open.back().insert(parsed.get<std::string>()).second &&
+            repeated.empty())
+          repeated = parsed.get<std::string>();
+        break;
+      default: break;
+    }
+    return true;
+  }
+};
+
+// nlohmann's messages start with "[json.exception.parse_error.101] parse
+// error at line 1, column 5: ..."; the bracketed tag means nothing to users
+// and "line 1" is wrong in a multi-line file.
+std::string CleanJsonError(const std::string& what) {
+  std::string s = what;
+  if (!s.empty() && s[0] == '[') {
+    size_t close = s.find("] ");
+    if (close != std::string::npos) s = s.substr(close + 2);
+  }
+  const std::string line1 = "at line 1, column ";
+  size_t at = s.find(line1);
+  if (at != std::string::npos) s.replace(at, line1.size(), "at column ");
+  return s;
+}
+
+bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+bool GetString(const json& v, const std::string& where, const std::string& key, std::string* out,
+               std::string* err) {
+  if (!v.is_string()) {
+    *err = where + ": \"" + key + "\" must be a string, not " + v.type_name();
+    return false;
+  }
+  *out = v.get<std::string>();
+  if (HasNul(*out)) {
+    *err = where + ": \"" + key + "\" contains a NUL character";
+    return false;
+  }
+  return true;
+}
+
+bool GetStringArray(const json& v, const std::string& where, const std::string& key,
+                    std::vector<std::string>* out, std::string* err) {
+  if (!v.is_array()) {
+    *err = where + ": \"" + key + "\" must be an array of strings, not " + v.type_name();
+    return false;
+  }
+  out->clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!GetString(v[i], where, key + "[" + std::to_string(i) + "]", &out->emplace_back(), err))
+      return false;
+  }
+  return true;
+}
+
+bool GetSeconds(const json& v, const std::string& where, const std::string& key, bool zero_ok,
+                double* out, std::string* err) {
+  if (!v.is_number()) {
+    *err = where + ": \"" + key + "\" must be a number of seconds, not " + v.type_name();
+    return false;
+  }
+  double d = v.get<double>();
+  if (!std::isfinite(d) || d < 0 || (!zero_ok && d == 0) || d > kMaxTimeoutS) {
+    *err = where + ": \"" + key + "\" is " + v.dump() + "; it must be " +
+           (zero_ok ? "at least 0" : "greater than 0") + " and at most " +
+           std::to_string(static_cast<long>(kMaxTimeoutS));
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+bool GetEnv(const json& v, const std::string& where, std::map<std::string, std::string>* out,
+            std::string* err) {
+  if (!v.is_object()) {
+    *err = where + ": \"env\" must be an object of strings, not " + v.type_name();
+    return false;
+  }
+  for (const auto& [name, value] : v.items()) {
+    if (name.empty() || name.find('=') != std::string::npos || HasNul(name)) {
+      *err = where + ": \"env\" has an invalid variable name " + Quote(name) +
+             " (it must be non-empty and contain no '=' or NUL)";
+      return false;
+    }
+    if (!GetString(value, where, "env." + name, &(*out)[name], err)) return false;
+  }
+  return true;
+}
+
+// Reads `path` line by line without ever holding more than kMaxPlanLineBytes
+// of one line, so an absurd line is refused before it is parsed or stored.
+class LineReader {
+ public:
+  explicit LineReader(int fd) : fd_(fd) {}
+
+  enum Result { kLine, kEnd, kTooLong, kReadError };
+
+  Result Next(std::string* line) {
+    line->clear();
+    while (true) {
+      if (pos_ == len_) {
+        ssize_t n = read(fd_, buf_, sizeof buf_);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return kReadError;
+        if (n == 0) {
+          if (!pending_) return kEnd;
+          pending_ = false;
+          return kLine;
+        }
+        pos_ = 0;
+        len_ = static_cast<size_t>(n);
+      }
+      pending_ = true;
+      const char* start = buf_ + pos_;
+      const void* nl = std::memchr(start, '\n', len_ - pos_);
+      size_t take = nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : len_ - pos_;
+      if (line->size() + take > kMaxPlanLineBytes) return kTooLong;
+      line->append(start, take);
+      pos_ += take;
+      if (nl) {
+        ++pos_;
+        pending_ = false;
+        return kLine;
+      }
+    }
+  }
+
+ private:
+  int fd_;
+  char buf_[65536];
+  size_t pos_ = 0, len_ = 0;
+  bool pending_ = false;  // bytes of an unfinished last line were read
+};
+
+}  // namespace
+
+std::string Fingerprint(const std::string& data) {
+  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) Sha256Block(p + i, &h);
+  unsigned char tail[128] = {};
+  size_t rest = n - i;
+  std::memcpy(tail, p + i, rest);
+  tail[rest] = 0x80;
+  size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
+  uint64_t bits = static_cast<uint64_t>(n) * 8;
+  for (int b = 0; b < 8; ++b) tail[tail_len - 1 - b] = static_cast<unsigned char>(bits >> (8 * b));
+  for (size_t off = 0; off < tail_len; off += 64) Sha256Block(tail + off, &h);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (uint32_t word : h)
+    for (int shift = 28; shift >= 0; shift -= 4) out += hex[(word >> shift) & 0xf];
+  return out;
+}
+
+std::string MutantFingerprint(const Mutant& m) {
+  // nlohmann's object is a std::map, so dump() is canonical: sorted keys, no
+  // whitespace, shortest round-trip numbers.
+  json j = {{"id", m.id}, {"argv", m.argv}, {"env", m.env}, {"cwd", m.cwd}, {"tests", m.tests}};
+  j["timeout_s"] = m.timeout_s ? json(*m.timeout_s) : json(nullptr);
+  return Fingerprint(j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+bool ParsePlanLine(const std::string& line, const std::string& where, const PlanDefaults& defaults,
+                   Mutant* out, std::string* err) {
+  if (line.size() > kMaxPlanLineBytes) {
+    *err = where + ": line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes";
+    return false;
+  }
+  RepeatedKeyFinder finder;
+  json j;
+  try {
+    j = json::parse(line, std::ref(finder));
+  } catch (const json::exception& e) {
+    *err = where + ": not JSON: " + CleanJsonError(e.what());
+    return false;
+  }
+  if (!j.is_object()) {
+    *err = where + ": expected a JSON object, not " + std::string(j.type_name());
+    return false;
+  }
+  if (!finder.repeated.empty()) {
+    *err = where + ": key " + Quote(finder.repeated) + " appears more than once";
+    return false;
+  }
+  Mutant m;
+  bool has_argv = false, has_cwd = false;
+  std::map<std::string, std::string> env;
+  if (!j.contains("id")) {
+    *err = where + ": missing \"id\"";
+    return false;
+  }
+  for (const auto& [key, v] : j.items()) {
+    bool ok = true;
+    if (key == "id") {
+      ok = GetString(v, where, key, &m.id, err);
+      if (ok && m.id.empty()) {
+        *err = where + ": \"id\" is empty";
+        ok = false;
+      }
+    } else if (key == "argv") {
+      ok = GetStringArray(v, where, key, &m.argv, err);
+      has_argv = true;
+    } else if (key == "env") {
+      ok = GetEnv(v, where, &env, err);
+    } else if (key == "cwd") {
+      ok = GetString(v, where, key, &m.cwd, err);
+      has_cwd = true;
+    } else if (key == "timeout_s") {
+      double d = 0;
+      ok = GetSeconds(v, where, key, false, &d, err);
+      m.timeout_s = d;
+    } else if (key == "estimate_s") {
+      double d = 0;
+      ok = GetSeconds(v, where, key, true, &d, err);
+      m.estimate_s = d;
+    } else if (key == "tests") {
+      ok = GetStringArray(v, where, key, &m.tests, err);
+    } else {
+      *err = where + ": unknown key " + Quote(key) +
+             " (known: id, argv, env, cwd, timeout_s, estimate_s, tests)";
+      ok = false;
+    }
+    if (!ok) return false;
+  }
+  if (!has_argv) m.argv = defaults.argv;
+  if (m.argv.empty()) {
+    *err = where + (has_argv ? ": \"argv\" is empty" : ": no \"argv\" and no default command (set argv in the config)");
+    return false;
+  }
+  if (m.argv[0].empty()) {
+    *err = where + ": \"argv[0]\" is empty";
+    return false;
+  }
+  if (!has_cwd) m.cwd = defaults.cwd;
+  m.env = defaults.env;
+  for (auto& [name, value] : env) m.env[name] = std::move(value);
+  m.fingerprint = MutantFingerprint(m);
+  *out = std::move(m);
+  return true;
+}
+
+bool LoadPlan(const std::string& path, const PlanDefaults& defaults, Plan* out, std::string* err) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = path + ": cannot open the plan: " + std::strerror(errno);
+    return false;
+  }
+  Plan plan;
+  plan.path = path;
+  std::unordered_map<std::string, size_t> first_line;  // id -> line number
+  LineReader reader(fd);
+  std::string line, all_fingerprints;
+  bool ok = true;
+  for (size_t lineno = 1;; ++lineno) {
+    std::string where = path + ":" + std::to_string(lineno);
+    LineReader::Result r = reader.Next(&line);
+    if (r == LineReader::kEnd) break;
+    if (r == LineReader::kReadError) {
+      *err = where + ": read error: " + std::strerror(errno);
+      ok = false;
+      break;
+    }
+    if (r == LineReader::kTooLong) {
+      *err = where + ": line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes";
+      ok = false;
+      break;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    Mutant m;
+    if (!ParsePlanLine(line, where, defaults, &m, err)) {
+      ok = false;
+      break;
+    }
+    auto [it, inserted] = first_line.emplace(m.id, lineno);
+    if (!inserted) {
+      *err = where + ": duplicate id " + Quote(m.id) + " (first on line " + std::to_string(it->second) + ")";
+      ok = false;
+      break;
+    }
+    all_fingerprints += m.fingerprint;
+    all_fingerprints += '\n';
+    plan.mutants.push_back(std::move(m));
+  }
+  close(fd);
+  if (!ok) return false;
+  if (plan.mutants.empty()) {
+    *err = path + ": the plan has no mutants";
+    return false;
+  }
+  plan.fingerprint = Fingerprint(all_fingerprints);
+  *out = std::move(plan);
+  return true;
+}
+
+}  // namespace mutcell

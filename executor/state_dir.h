@@ -1,0 +1,46 @@
+#pragma once
+// The state directory of a run: what lives where, and which results count.
+//   journal.jsonl   append-only results (executor/journal.h)
+//   plan.json       the ids and fingerprints of the plan last run here
+//   lock, lock.pid  one run at a time (executor/state_lock.h)
+//   logs/cell-N.log the output of each attempt
+
+#include <string>
+#include <vector>
+
+#include "executor/journal.h"
+#include "executor/plan.h"
+
+namespace mutcell {
+
+/// Paths inside a state directory.
+struct StatePaths {
+  explicit StatePaths(std::string dir);
+  std::string dir, journal, plan_index, logs;
+};
+
+/// One mutant of the plan last run in a state directory.
+struct PlanEntry {
+  std::string id;
+  std::string fingerprint;
+};
+
+/// Creates the directory (and logs/) if needed. False with *err otherwise.
+bool EnsureStateDir(const StatePaths& paths, std::string* err);
+
+/// Writes plan.json atomically from `plan`.
+bool WritePlanIndex(const StatePaths& paths, const Plan& plan, std::string* err);
+
+/// Reads plan.json. False with *err "PATH: problem" when missing or malformed.
+bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::string* err);
+
+/// The result that counts for each entry of `plan`, in plan order: the latest
+/// record with the entry's id and fingerprint. Entries without one are left
+/// out; records of ids not in the plan are ignored (kept in the journal).
+std::vector<ResultRecord> CurrentResults(const JournalContents& journal,
+                                         const std::vector<PlanEntry>& plan);
+
+/// Whether a result settles its mutant for resume: any verdict but error.
+bool IsFinal(const ResultRecord& r);
+
+}  // namespace mutcell
