@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <random>
 #include <unordered_set>
 
@@ -58,6 +59,13 @@ int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh) {
   if (!LoadPlan(plan_path, defaults, &plan, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
+  }
+  // A mutant's cwd is relative to the plan file's directory ("" = that directory),
+  // so a plan means the same whatever directory mutcell is started from.
+  std::string plan_dir = std::filesystem::absolute(plan_path).parent_path().string();
+  for (Mutant& m : plan.mutants) {
+    if (m.cwd.empty()) m.cwd = plan_dir;
+    else if (m.cwd[0] != '/') m.cwd = plan_dir + "/" + m.cwd;
   }
 
   StatePaths paths(cfg.state_dir);
