@@ -74,7 +74,7 @@ int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh) {
     return kExitBadInput;
   }
   StateLock lock;
-  if (!lock.Acquire(paths.dir, &err)) {
+  if (!lock.TryAcquire(paths.dir, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
   }
