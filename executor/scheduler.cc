@@ -151,7 +151,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   };
 
   while (true) {
-    while (!stopping && !journal_failed && !queue.empty() &&
+    while (!stopping && !journal_failed && !queue.empty() && runner_->CanStart() &&
            running.size() < static_cast<size_t>(std::max(1, opts_.jobs))) {
       Pending p = queue.front();
       queue.pop_front();

@@ -43,6 +43,10 @@ class Runner {
   /// *err when nothing could be started (the attempt is an error).
   virtual bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) = 0;
 
+  /// False while the runner cannot take a new attempt (a fork server warming
+  /// up); the scheduler then waits instead of starting.
+  virtual bool CanStart() { return true; }
+
   /// Appends file descriptors the scheduler must poll for readability.
   virtual void PollFds(std::vector<int>* fds) = 0;
 
