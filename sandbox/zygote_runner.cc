@@ -1,0 +1,442 @@
+#include "sandbox/zygote_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sandbox/cell.h"
+
+namespace mutcell {
+
+constexpr int kZygoteProtocol = 1;
+
+struct ZygoteRunner::Zygote {
+  int generation = 0;
+  pid_t pid = 0;
+  int fd = -1;
+  bool ready = false;
+  bool retiring = false;   // a successor was started for it
+  bool draining = false;   // shutdown sent: serves no new attempts
+  bool dead = false;
+  uint64_t ready_rss = 0, last_rss = 0, served = 0;
+  std::string buf;
+  std::string ended;
+  std::map<uint64_t, Cell*> inflight;          // token → cell, until "exited"
+  std::map<uint64_t, uint64_t> rss_at_fork;    // token → zygote RSS when it forked
+};
+
+namespace {
+
+std::string DescribeStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
+  return "ended";
+}
+
+bool SendAll(int fd, const std::string& data, std::string* err) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n > 0) {
+      off += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, 5000) <= 0) {
+        *err = "zygote does not read its socket";
+        return false;
+      }
+      continue;
+    }
+    *err = std::string("send to zygote: ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+std::string Frame(const nlohmann::json& msg) {
+  std::string body = msg.dump();
+  uint32_t n = static_cast<uint32_t>(body.size());
+  std::string out(4, '\0');
+  out[0] = static_cast<char>((n >> 24) & 0xff);
+  out[1] = static_cast<char>((n >> 16) & 0xff);
+  out[2] = static_cast<char>((n >> 8) & 0xff);
+  out[3] = static_cast<char>(n & 0xff);
+  return out + body;
+}
+
+/// A non-negative integer field, or false.
+bool UintField(const nlohmann::json& j, const char* key, uint64_t* out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 0) return false;
+  *out = it->get<uint64_t>();
+  return true;
+}
+
+}  // namespace
+
+ZygoteRunner::ZygoteRunner(ZygoteOptions opts) : opts_(std::move(opts)) {}
+
+ZygoteRunner::~ZygoteRunner() { Shutdown(); }
+
+bool ZygoteRunner::Spawn(std::string* err) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    *err = std::string("socketpair: ") + std::strerror(errno);
+    return false;
+  }
+  const int generation = next_generation_++;
+  std::vector<std::string> args = opts_.command;
+  args.push_back("--fd");
+  args.push_back("3");
+  args.push_back("--generation");
+  args.push_back(std::to_string(generation));
+  if (!opts_.log_path.empty()) {
+    args.push_back("--log");
+    args.push_back(opts_.log_path);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    *err = std::string("fork: ") + std::strerror(errno);
+    close(sv[0]);
+    close(sv[1]);
+    return false;
+  }
+  if (pid == 0) {
+    // The zygote must not outlive mutcell, and gets signals back to default
+    // (mutcell blocks its own while it waits).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE}) signal(s, SIG_DFL);
+    if (dup2(sv[1], 3) < 0) _exit(127);  // dup2 clears close-on-exec on fd 3
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) dup2(null, 0);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  close(sv[1]);
+  fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+  auto z = std::make_unique<Zygote>();
+  z->generation = generation;
+  z->pid = pid;
+  z->fd = sv[0];
+  spdlog::debug("zygote generation {} started (pid {})", generation, pid);
+  zygotes_.push_back(std::move(z));
+  return true;
+}
+
+bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
+  if (!Spawn(err)) return false;
+  Zygote& z = *zygotes_.back();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!z.ready && !z.dead) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      Fail(z, "not ready within " + std::to_string(static_cast<int>(timeout_s)) + " s");
+      break;
+    }
+    pollfd p{z.fd, POLLIN, 0};
+    poll(&p, 1, 50);
+    ReadFrom(z);
+    int status;
+    if (!z.dead && waitpid(z.pid, &status, WNOHANG) == z.pid) {
+      ReadFrom(z);
+      z.pid = 0;
+      Fail(z, DescribeStatus(status) + " during warm-up");
+    }
+  }
+  if (!z.ready) {
+    *err = "the zygote did not start: " + z.ended +
+           (opts_.log_path.empty() ? "" : " (its output: " + opts_.log_path + ")");
+    return false;
+  }
+  return true;
+}
+
+ZygoteRunner::Zygote* ZygoteRunner::Active() {
+  for (auto it = zygotes_.rbegin(); it != zygotes_.rend(); ++it) {
+    Zygote& z = **it;
+    if (z.ready && !z.dead && !z.draining) return &z;
+  }
+  return nullptr;
+}
+
+bool ZygoteRunner::CanStart() {
+  if (Active()) return true;
+  if (failed_warmups_ >= opts_.max_failed_warmups) return true;  // Start reports the error
+  bool warming = false;
+  for (auto& z : zygotes_) warming = warming || (!z->dead && !z->ready);
+  if (!warming) {
+    std::string err;
+    if (!Spawn(&err)) {
+      spdlog::error("cannot start a zygote: {}", err);
+      failed_warmups_++;
+    }
+  }
+  return false;
+}
+
+bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) {
+  Zygote* z = Active();
+  if (!z) {
+    *err = "no zygote is available (" + std::to_string(failed_warmups_) + " failed to warm up)";
+    return false;
+  }
+  nlohmann::json msg = {{"type", "run"},   {"id", token},     {"mutant", req.name},
+                        {"tests", req.tests}, {"env", req.env}, {"cgroup_procs", cell->ProcsFiles()}};
+  if (!req.log_path.empty()) msg["output"] = req.log_path;
+  std::string frame = Frame(msg);
+  if (frame.size() - 4 > opts_.max_message_bytes) {
+    *err = "run request of " + std::to_string(frame.size()) + " bytes exceeds the protocol's limit";
+    return false;
+  }
+  if (!SendAll(z->fd, frame, err)) {
+    Fail(*z, *err);
+    return false;
+  }
+  z->inflight[token] = cell;
+  return true;
+}
+
+void ZygoteRunner::PollFds(std::vector<int>* fds) {
+  for (auto& z : zygotes_)
+    if (!z->dead && z->fd >= 0) fds->push_back(z->fd);
+}
+
+bool ZygoteRunner::OnChildExit(pid_t pid, int status) {
+  for (auto& z : zygotes_) {
+    if (z->pid != pid || pid == 0) continue;
+    ReadFrom(*z);  // what it said before it died still counts
+    z->pid = 0;
+    if (!z->dead) {
+      if (z->draining && z->inflight.empty()) {
+        z->dead = true;
+        z->ended = "drained";
+        if (z->fd >= 0) close(z->fd);
+        z->fd = -1;
+      } else {
+        if (!z->ready) failed_warmups_++;
+        Fail(*z, DescribeStatus(status));
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+void ZygoteRunner::Collect(std::vector<std::pair<uint64_t, RunExit>>* done) {
+  for (auto& z : zygotes_)
+    if (!z->dead) ReadFrom(*z);
+  for (auto& f : finished_) done->push_back(std::move(f));
+  finished_.clear();
+}
+
+void ZygoteRunner::Forget(uint64_t token) {
+  for (auto& z : zygotes_) {
+    z->inflight.erase(token);
+    z->rss_at_fork.erase(token);
+  }
+}
+
+void ZygoteRunner::ReadFrom(Zygote& z) {
+  if (z.fd < 0 || z.dead) return;
+  char chunk[65536];
+  while (true) {
+    ssize_t n = recv(z.fd, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      z.buf.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    // EOF or error: the zygote is gone (or going); frames already read still count.
+    break;
+  }
+  while (!z.dead && z.buf.size() >= 4) {
+    const auto* b = reinterpret_cast<const unsigned char*>(z.buf.data());
+    uint32_t len = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+    if (len > opts_.max_message_bytes) {
+      Fail(z, "protocol error: message of " + std::to_string(len) + " bytes exceeds the limit");
+      return;
+    }
+    if (z.buf.size() < 4 + static_cast<size_t>(len)) break;
+    std::string body = z.buf.substr(4, len);
+    z.buf.erase(0, 4 + static_cast<size_t>(len));
+    std::string why;
+    if (!HandleMessage(z, body, &why)) {
+      Fail(z, "protocol error: " + why);
+      return;
+    }
+  }
+}
+
+bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string* why) {
+  nlohmann::json msg = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
+    *why = "not a JSON object with a string \"type\"";
+    return false;
+  }
+  const std::string type = msg["type"];
+  uint64_t rss = 0;
+  if (type == "ready") {
+    uint64_t protocol = 0;
+    if (z.ready || !UintField(msg, "protocol", &protocol) || !UintField(msg, "rss_bytes", &rss)) {
+      *why = "unexpected or malformed ready";
+      return false;
+    }
+    if (protocol != kZygoteProtocol) {
+      *why = "protocol version " + std::to_string(protocol) + ", mutcell speaks " + std::to_string(kZygoteProtocol);
+      return false;
+    }
+    z.ready = true;
+    z.ready_rss = z.last_rss = rss;
+    failed_warmups_ = 0;
+    spdlog::info("zygote generation {} ready (pid {}, {} MiB)", z.generation, z.pid, rss >> 20);
+    // A successor is ready: the generations it replaces stop taking mutants.
+    for (auto& older : zygotes_) {
+      if (older.get() == &z || older->dead || older->draining || !older->retiring) continue;
+      older->draining = true;
+      std::string err;
+      if (!SendAll(older->fd, Frame({{"type", "shutdown"}}), &err)) Fail(*older, err);
+    }
+    return true;
+  }
+  uint64_t id = 0;
+  if (!UintField(msg, "id", &id) || !z.inflight.count(id)) {
+    if (type == "stats" && UintField(msg, "rss_bytes", &rss)) {
+      z.last_rss = rss;
+      return true;
+    }
+    *why = "\"" + type + "\" for an unknown request";
+    return false;
+  }
+  if (type == "started") {
+    uint64_t pid = 0, served = 0;
+    if (!UintField(msg, "pid", &pid) || pid == 0 || !UintField(msg, "rss_bytes", &rss)) {
+      *why = "malformed started";
+      return false;
+    }
+    UintField(msg, "served", &served);
+    z.inflight[id]->Adopt(static_cast<pid_t>(pid));
+    z.rss_at_fork[id] = rss;
+    z.last_rss = rss;
+    z.served = std::max(z.served + 1, served);
+    MaybeRecycle(z);
+    return true;
+  }
+  if (type == "exited") {
+    RunExit exit;
+    auto code = msg.find("exit_code");
+    auto sig = msg.find("signal");
+    if (code != msg.end() && code->is_number_integer()) exit.exit_code = code->get<int>();
+    if (sig != msg.end() && sig->is_number_integer()) exit.signal = sig->get<int>();
+    if (exit.exit_code.has_value() == exit.signal.has_value()) {
+      *why = "exited needs exactly one of exit_code and signal";
+      return false;
+    }
+    exit.zygote_generation = z.generation;
+    if (z.rss_at_fork.count(id)) exit.zygote_memory_bytes = z.rss_at_fork[id];
+    finished_.emplace_back(id, exit);
+    z.inflight.erase(id);
+    z.rss_at_fork.erase(id);
+    return true;
+  }
+  *why = "unexpected message type \"" + type + "\"";
+  return false;
+}
+
+void ZygoteRunner::MaybeRecycle(Zygote& z) {
+  const bool count_hit = opts_.recycle_after > 0 && z.served >= opts_.recycle_after;
+  const bool count_near = opts_.recycle_after > 0 && z.served * 4 >= opts_.recycle_after * 3;
+  const bool memory_hit = (opts_.recycle_memory > 0 && z.last_rss > opts_.recycle_memory) ||
+                          (opts_.recycle_growth > 0 && z.last_rss > z.ready_rss + opts_.recycle_growth);
+  if ((count_near || memory_hit) && !z.retiring) {
+    z.retiring = true;
+    spdlog::info("zygote generation {}: {} served, {} MiB (ready at {} MiB): warming its successor", z.generation,
+                 z.served, z.last_rss >> 20, z.ready_rss >> 20);
+    std::string err;
+    if (!Spawn(&err)) spdlog::error("cannot start a zygote: {}", err);
+  }
+  if (count_hit && !z.draining) {
+    // Exactly recycle_after children: no more, even if the successor is still warming.
+    z.draining = true;
+    std::string err;
+    if (!SendAll(z.fd, Frame({{"type", "shutdown"}}), &err)) Fail(z, err);
+  }
+}
+
+void ZygoteRunner::Fail(Zygote& z, const std::string& why) {
+  if (z.dead) return;
+  z.dead = true;
+  z.ended = why;
+  spdlog::warn("zygote generation {} ({}): {}; {} running mutants will be retried", z.generation,
+               z.pid ? "pid " + std::to_string(z.pid) : "gone", why, z.inflight.size());
+  if (z.pid > 0) kill(z.pid, SIGKILL);
+  if (z.fd >= 0) close(z.fd);
+  z.fd = -1;
+  for (auto& [token, cell] : z.inflight) {
+    RunExit exit;
+    exit.error = "zygote generation " + std::to_string(z.generation) + " failed: " + why;
+    exit.zygote_generation = z.generation;
+    finished_.emplace_back(token, exit);
+  }
+  z.inflight.clear();
+  z.rss_at_fork.clear();
+}
+
+void ZygoteRunner::Shutdown() {
+  for (auto& z : zygotes_) {
+    if (!z->dead && z->fd >= 0) {
+      std::string err;
+      if (!z->draining) SendAll(z->fd, Frame({{"type", "shutdown"}}), &err);
+      close(z->fd);  // EOF tells it we are gone
+      z->fd = -1;
+    }
+    z->dead = true;
+    if (z->ended.empty()) z->ended = "shut down";
+  }
+  for (auto& z : zygotes_) {
+    if (z->pid <= 0) continue;
+    int status;
+    for (int i = 0; i < 200 && waitpid(z->pid, &status, WNOHANG) == 0; ++i) usleep(10000);
+    if (waitpid(z->pid, &status, WNOHANG) == 0) {
+      kill(z->pid, SIGKILL);
+      waitpid(z->pid, &status, 0);
+    }
+    z->pid = 0;
+  }
+}
+
+std::vector<ZygoteGenerationInfo> ZygoteRunner::Generations() const {
+  std::vector<ZygoteGenerationInfo> out;
+  for (const auto& z : zygotes_) out.push_back({z->generation, z->pid, z->ready_rss, z->served, z->ended});
+  return out;
+}
+
+pid_t ZygoteRunner::ActivePid() const {
+  for (auto it = zygotes_.rbegin(); it != zygotes_.rend(); ++it)
+    if ((*it)->ready && !(*it)->dead && !(*it)->draining) return (*it)->pid;
+  return 0;
+}
+
+}  // namespace mutcell

@@ -1,0 +1,81 @@
+#pragma once
+// A Runner backed by warm fork servers (zygotes) speaking the protocol of
+// docs/zygote-protocol.md. Zygotes are replaced by thresholds (children
+// served, memory, growth since warm-up): the successor warms up while the old
+// one drains. A zygote that breaks the protocol or dies is killed and
+// replaced; its in-flight attempts end as errors (retried), never as verdicts.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sandbox/runner.h"
+
+namespace mutcell {
+
+/// How to start zygotes and when to replace them.
+struct ZygoteOptions {
+  /// The command without --fd/--generation, e.g. {python, mutcell_zygote.py,
+  /// "--project", dir, "--strategy", "collected"}.
+  std::vector<std::string> command;
+  std::string log_path;             ///< the zygotes' own output ("" = discard)
+  uint64_t recycle_after = 0;       ///< replace after this many children (0 = never)
+  uint64_t recycle_memory = 0;      ///< replace when its RSS exceeds this (0 = never)
+  uint64_t recycle_growth = 0;      ///< replace when its RSS grew this much since ready (0 = never)
+  int max_failed_warmups = 3;       ///< consecutive zygotes dying before ready: give up
+  size_t max_message_bytes = 1 << 20;
+};
+
+/// One generation's facts, for tests and the journal.
+struct ZygoteGenerationInfo {
+  int generation = 0;
+  pid_t pid = 0;
+  uint64_t ready_rss_bytes = 0;
+  uint64_t served = 0;
+  std::string ended;                ///< "" while alive; else why it ended
+};
+
+class ZygoteRunner : public Runner {
+ public:
+  explicit ZygoteRunner(ZygoteOptions opts);
+  ~ZygoteRunner() override;
+
+  /// Starts generation 1 and waits (up to `timeout_s`) until it is ready.
+  /// False with *err (its exit status and log path) if it never gets there.
+  bool StartAndWaitReady(double timeout_s, std::string* err);
+
+  bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) override;
+  bool CanStart() override;
+  void PollFds(std::vector<int>* fds) override;
+  bool OnChildExit(pid_t pid, int status) override;
+  void Collect(std::vector<std::pair<uint64_t, RunExit>>* done) override;
+  void Forget(uint64_t token) override;
+  void Shutdown() override;
+
+  /// Every generation started so far.
+  std::vector<ZygoteGenerationInfo> Generations() const;
+  /// The pid of the zygote new attempts go to (0 if none), for tests.
+  pid_t ActivePid() const;
+
+ private:
+  struct Zygote;
+  bool Spawn(std::string* err);
+  void ReadFrom(Zygote& z);
+  bool HandleMessage(Zygote& z, const std::string& body, std::string* why);
+  void Fail(Zygote& z, const std::string& why);
+  void MaybeRecycle(Zygote& z);
+  Zygote* Active();
+
+  ZygoteOptions opts_;
+  std::vector<std::unique_ptr<Zygote>> zygotes_;   // alive or ended, oldest first
+  int next_generation_ = 1;
+  int failed_warmups_ = 0;
+  std::vector<std::pair<uint64_t, RunExit>> finished_;
+};
+
+}  // namespace mutcell
