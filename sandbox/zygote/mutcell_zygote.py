@@ -1,0 +1,624 @@
+#!/usr/bin/env python3
+"""mutcell's Python fork server (zygote) for mutmut projects.
+
+Protocol and behaviour: docs/zygote-protocol.md (protocol version 1).
+
+    python mutcell_zygote.py --fd N --project DIR [--generation G]
+                             [--strategy pytest-main|collected] [--log FILE]
+
+The zygote warms up the way mutmut does before it forks mutants (inside the
+project: mutmut's config, sys.path set-up and stats; pytest and the test
+modules imported), freezes the GC, reports `ready`, then forks one child per
+`run` request. Children join their cell first, then run the mutant's tests
+and _exit with mutmut's exit code. The zygote never sees test results, only
+exit statuses, so it does not grow with the run.
+
+Any protocol violation ends the zygote with a non-zero status; mutcell
+replaces it. The zygote never decides verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import gc
+import json
+import math
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 1 << 20
+# A message whose first byte has arrived must be complete within this time,
+# so a peer that stops mid-message cannot hang the zygote.
+PARTIAL_MESSAGE_TIMEOUT_S = 5.0
+
+# Zygote exit statuses (documented in docs/zygote-protocol.md).
+EXIT_OK = 0
+EXIT_PROTOCOL = 2
+EXIT_WARMUP = 3
+EXIT_PEER_GONE = 4
+EXIT_INTERNAL = 5
+
+# Child exit statuses reserved by the zygote (outside pytest's 0..5).
+CHILD_JOIN_FAILED = 121
+CHILD_SETUP_FAILED = 122
+
+STRATEGIES = ("pytest-main", "collected")
+
+
+class ProtocolError(Exception):
+    """The peer broke the protocol; the zygote must exit EXIT_PROTOCOL."""
+
+
+class PeerGone(Exception):
+    """The socket reached EOF between messages."""
+
+
+def log(msg: str) -> None:
+    try:
+        os.write(2, f"mutcell-zygote[{os.getpid()}]: {msg}\n".encode())
+    except OSError:
+        pass
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc (0 where unavailable)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+# ---------------------------------------------------------------- framing
+
+
+def encode(msg: dict) -> bytes:
+    body = json.dumps(msg, separators=(",", ":")).encode()
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise ValueError("outgoing message too large")
+    return struct.pack("!I", len(body)) + body
+
+
+class Channel:
+    """Length-prefixed JSON messages over a non-blocking socket."""
+
+    def __init__(self, fd: int) -> None:
+        self.sock = socket.socket(fileno=fd)
+        self.sock.setblocking(False)
+        self.buf = bytearray()
+        self.partial_since: float | None = None
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def send(self, msg: dict) -> None:
+        data = memoryview(encode(msg))
+        while data:
+            try:
+                n = self.sock.send(data)
+                data = data[n:]
+            except BlockingIOError:
+                select.select([], [self.sock], [], 1.0)
+            except InterruptedError:
+                continue
+            except (BrokenPipeError, ConnectionResetError) as e:
+                raise PeerGone() from e
+
+    def read_available(self) -> None:
+        """Reads what is there. Raises PeerGone on a clean EOF, ProtocolError on
+        EOF inside a message."""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionResetError as e:
+                raise PeerGone() from e
+            if not chunk:
+                if self.buf:
+                    raise ProtocolError(f"EOF inside a message ({len(self.buf)} bytes pending)")
+                raise PeerGone()
+            self.buf += chunk
+            if self.partial_since is None:
+                self.partial_since = time.monotonic()
+            if len(self.buf) >= 4:
+                (size,) = struct.unpack("!I", self.buf[:4])
+                if size > MAX_MESSAGE_BYTES:
+                    raise ProtocolError(f"message of {size} bytes exceeds {MAX_MESSAGE_BYTES}")
+
+    def messages(self) -> list[dict]:
+        out = []
+        while len(self.buf) >= 4:
+            (size,) = struct.unpack("!I", self.buf[:4])
+            if size > MAX_MESSAGE_BYTES:
+                raise ProtocolError(f"message of {size} bytes exceeds {MAX_MESSAGE_BYTES}")
+            if len(self.buf) < 4 + size:
+                break
+            body = bytes(self.buf[4 : 4 + size])
+            del self.buf[: 4 + size]
+            try:
+                msg = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as e:
+                raise ProtocolError(f"message is not UTF-8 JSON: {e}") from e
+            if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+                raise ProtocolError("message is not an object with a string 'type'")
+            out.append(msg)
+        self.partial_since = time.monotonic() if self.buf else None
+        return out
+
+    def partial_deadline(self) -> float | None:
+        if self.partial_since is None:
+            return None
+        return self.partial_since + PARTIAL_MESSAGE_TIMEOUT_S
+
+
+# ------------------------------------------------------------ validation
+
+
+def _want(msg: dict, key: str, types, required: bool = True):
+    if key not in msg:
+        if required:
+            raise ProtocolError(f"{msg.get('type')}: missing '{key}'")
+        return None
+    v = msg[key]
+    if isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise ProtocolError(f"{msg.get('type')}: '{key}' has the wrong type")
+    if not isinstance(v, types):
+        raise ProtocolError(f"{msg.get('type')}: '{key}' has the wrong type")
+    return v
+
+
+RUN_KEYS = {"type", "id", "mutant", "tests", "env", "cgroup_procs", "memory_limit_bytes",
+            "timeout_s", "output"}
+
+
+def validate_run(msg: dict) -> dict:
+    unknown = set(msg) - RUN_KEYS
+    if unknown:
+        raise ProtocolError(f"run: unknown keys {sorted(unknown)}")
+    rid = _want(msg, "id", (int, str))
+    mutant = _want(msg, "mutant", str)
+    tests = _want(msg, "tests", list)
+    if not all(isinstance(t, str) for t in tests):
+        raise ProtocolError("run: 'tests' must be strings")
+    env = _want(msg, "env", dict, required=False) or {}
+    if not all(isinstance(k, str) and isinstance(v, str) and "=" not in k and k for k, v in env.items()):
+        raise ProtocolError("run: 'env' must map names to strings")
+    procs = _want(msg, "cgroup_procs", list, required=False) or []
+    if not all(isinstance(p, str) and p.startswith("/") for p in procs):
+        raise ProtocolError("run: 'cgroup_procs' must be absolute paths")
+    mem = _want(msg, "memory_limit_bytes", int, required=False)
+    timeout = _want(msg, "timeout_s", (int, float), required=False)
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise ProtocolError("run: 'timeout_s' must be positive")
+    output = _want(msg, "output", str, required=False)
+    return dict(id=rid, mutant=mutant, tests=tests, env=env, cgroup_procs=procs,
+                memory_limit_bytes=mem, timeout_s=timeout, output=output)
+
+
+# --------------------------------------------------------------- warm-up
+
+
+class Warm:
+    """What the warm-up produced and the children use."""
+
+    def __init__(self) -> None:
+        self.runner = None            # mutmut PytestRunner
+        self.duration_by_test: dict[str, float] = {}
+        self.project = ""             # absolute project root (mutmut's cwd)
+        self.session = None           # pytest Session (collected strategy)
+        self.items_by_id: dict = {}
+        self.use_setproctitle = False
+        self.setproctitle = None
+
+
+def common_warmup(project: str, warm: Warm) -> None:
+    os.chdir(project)
+    warm.project = os.getcwd()
+    from mutmut.configuration import config
+    from mutmut.mutation.trampoline import set_mutant_under_test
+    from mutmut.runners.harness import PytestRunner
+    from mutmut.state import state
+    from mutmut.stats import load_stats
+    from mutmut.utils.file_utils import setup_source_paths
+
+    if not os.path.isdir("mutants"):
+        raise RuntimeError(f"{project}: no mutants/ directory (run mutmut's preparation first)")
+    config()
+    setup_source_paths()
+    if not load_stats():
+        raise RuntimeError(f"{project}/mutants/mutmut-stats.json: missing or not JSON")
+    # mutmut's children inherit these from the stats run in the parent.
+    os.environ["PY_IGNORE_IMPORTMISMATCH"] = "1"
+    os.environ["MUTMUT_DEPENDENCY_DEPTH"] = str(config().dependency_tracking_depth)
+    set_mutant_under_test("")
+    warm.runner = PytestRunner()
+    warm.duration_by_test = dict(state().duration_by_test)
+    warm.use_setproctitle = bool(config().use_setproctitle)
+    if warm.use_setproctitle:
+        try:
+            from setproctitle import setproctitle
+            warm.setproctitle = setproctitle
+        except ImportError:
+            warm.setproctitle = None
+
+
+# ---------------------------------------------------------------- children
+
+
+def join_cells(paths: list[str]) -> bool:
+    pid = str(os.getpid()).encode()
+    for p in paths:
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, pid)
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+    return True
+
+
+def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> None:
+    """Runs in the forked child; never returns."""
+    code = CHILD_SETUP_FAILED
+    try:
+        # The cell first: everything after this is charged to the cell.
+        if not join_cells(req["cgroup_procs"]):
+            os._exit(CHILD_JOIN_FAILED)
+        os.setpgid(0, 0)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for fd in close_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        out = req["output"] or os.devnull
+        ofd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        os.dup2(ofd, 1)
+        os.dup2(ofd, 2)
+        os.close(ofd)
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+        for k, v in req["env"].items():
+            os.environ[k] = v
+        from mutmut.mutation.trampoline import set_mutant_under_test
+
+        name = req["mutant"]
+        set_mutant_under_test(name)
+        if warm.setproctitle is not None:
+            try:
+                warm.setproctitle(f"mutmut: {name}")
+            except Exception:
+                pass
+        if req["timeout_s"] is not None:
+            # mutmut's CPU backstop: twice the wall-clock limit, SIGXCPU then SIGKILL.
+            limit = math.ceil(req["timeout_s"] * 2) + int(time.process_time())
+            resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
+        tests = sorted(req["tests"], key=lambda t: warm.duration_by_test.get(t, 0.0))
+        code = 1  # an exception escaping the tests ends mutmut's child with 1 too
+        if strategy == "collected" and warm.session is not None and all(t in warm.items_by_id for t in tests):
+            code = run_collected(warm, tests)
+        else:
+            os.chdir(warm.project)  # run_tests enters mutants/ itself
+            code = warm.runner.run_tests(mutant_name=name, tests=tests)
+    except BaseException:
+        try:
+            traceback.print_exc()
+        except Exception:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        os._exit(code if isinstance(code, int) and 0 <= code <= 255 else 1)
+
+
+def run_collected(warm: Warm, tests: list[str]) -> int:
+    """Runs pre-collected items through pytest's run protocol, like `-x`:
+    stops at the first failing item. Returns pytest's exit code."""
+    session = warm.session
+    items = [warm.items_by_id[t] for t in tests]
+    hook = session.config.hook
+    before = session.testsfailed
+    for i, item in enumerate(items):
+        nextitem = items[i + 1] if i + 1 < len(items) else None
+        hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if session.testsfailed > before or session.shouldfail or session.shouldstop:
+            try:
+                session._setupstate.teardown_exact(None)
+            except Exception:
+                pass
+            break
+    if session.shouldstop and session.testsfailed == before:
+        return 2
+    return 1 if session.testsfailed > before else 0
+
+
+# ------------------------------------------------------------- serve loop
+
+
+class Server:
+    def __init__(self, chan: Channel, warm: Warm, strategy: str, generation: int,
+                 warmup_s: float, strategy_note: str) -> None:
+        self.chan = chan
+        self.warm = warm
+        self.strategy = strategy
+        self.generation = generation
+        self.warmup_s = warmup_s
+        self.strategy_note = strategy_note
+        self.running: dict[int, object] = {}   # pid -> request id
+        self.ids: set = set()                   # request ids ever seen
+        self.served = 0
+        self.draining = False
+        self.eof = False                        # the peer closed after shutdown
+        self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+    def ready(self) -> None:
+        import mutmut
+        msg = {
+            "type": "ready", "protocol": PROTOCOL_VERSION, "pid": os.getpid(),
+            "generation": self.generation, "rss_bytes": rss_bytes(),
+            "strategy": self.strategy, "warmup_s": round(self.warmup_s, 6),
+            "mutmut_version": getattr(mutmut, "__version__", "?"),
+            "python": ".".join(map(str, sys.version_info[:3])),
+            "collected_items": len(self.warm.items_by_id),
+        }
+        if self.strategy_note:
+            msg["note"] = self.strategy_note
+        self.chan.send(msg)
+
+    def serve(self) -> int:
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(self.wake_w)
+        gc.collect()
+        gc.freeze()
+        self.ready()
+        try:
+            while True:
+                self.reap()
+                if self.draining and not self.running:
+                    return EXIT_OK
+                timeout = 1.0
+                deadline = self.chan.partial_deadline()
+                if deadline is not None:
+                    timeout = max(0.0, min(timeout, deadline - time.monotonic()))
+                fds = [self.wake_r] if self.eof else [self.chan, self.wake_r]
+                try:
+                    readable, _, _ = select.select(fds, [], [], timeout)
+                except InterruptedError:
+                    continue
+                if self.wake_r in readable:
+                    try:
+                        while os.read(self.wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                if self.chan in readable and not self.draining:
+                    try:
+                        self.chan.read_available()
+                    except PeerGone:
+                        return self.peer_gone()
+                    for msg in self.chan.messages():
+                        self.handle(msg)
+                elif self.chan in readable and self.draining:
+                    # After shutdown only EOF is acceptable.
+                    try:
+                        self.chan.read_available()
+                    except PeerGone:
+                        self.eof = True
+                        continue
+                    if self.chan.buf:
+                        raise ProtocolError("message after shutdown")
+                deadline = self.chan.partial_deadline()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise ProtocolError("incomplete message timed out")
+        except ProtocolError as e:
+            log(f"protocol error: {e}")
+            self.kill_children()
+            return EXIT_PROTOCOL
+
+    def handle(self, msg: dict) -> None:
+        t = msg["type"]
+        if t == "run":
+            req = validate_run(msg)
+            if req["id"] in self.ids:
+                raise ProtocolError(f"run: duplicate id {req['id']!r}")
+            self.ids.add(req["id"])
+            self.fork(req)
+        elif t == "stats":
+            if set(msg) != {"type"}:
+                raise ProtocolError("stats: unexpected keys")
+            self.chan.send({"type": "stats", "rss_bytes": rss_bytes(), "served": self.served,
+                            "running": len(self.running), "generation": self.generation})
+        elif t == "shutdown":
+            if set(msg) != {"type"}:
+                raise ProtocolError("shutdown: unexpected keys")
+            self.draining = True
+        else:
+            raise ProtocolError(f"unexpected message type {t!r}")
+
+    def fork(self, req: dict) -> None:
+        zygote_rss = rss_bytes()
+        pid = os.fork()
+        if pid == 0:
+            child_main(req, self.warm, self.strategy,
+                       [self.chan.fileno(), self.wake_r, self.wake_w])
+        self.running[pid] = req["id"]
+        self.served += 1
+        self.chan.send({"type": "started", "id": req["id"], "pid": pid, "rss_bytes": zygote_rss,
+                        "served": self.served})
+
+    def reap(self) -> None:
+        while self.running:
+            try:
+                pid, status, ru = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            except InterruptedError:
+                continue
+            if pid == 0:
+                return
+            rid = self.running.pop(pid, None)
+            if rid is None:
+                continue
+            msg = {"type": "exited", "id": rid, "pid": pid, "exit_code": None, "signal": None,
+                   "maxrss_bytes": ru.ru_maxrss * 1024, "utime_s": round(ru.ru_utime, 6),
+                   "stime_s": round(ru.ru_stime, 6)}
+            if os.WIFSIGNALED(status):
+                msg["signal"] = os.WTERMSIG(status)
+            else:
+                msg["exit_code"] = os.WEXITSTATUS(status)
+            self.chan.send(msg)
+
+    def kill_children(self) -> None:
+        for pid in list(self.running):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in list(self.running):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        self.running.clear()
+
+    def peer_gone(self) -> int:
+        log("mutcell closed the socket; killing children")
+        self.kill_children()
+        return EXIT_PEER_GONE
+
+
+# ----------------------------------------------------------------- main
+
+
+def make_collect_plugin(serve_cb):
+    """A pytest plugin whose runtest loop is the serve loop: pytest is fully
+    configured and every item collected when the zygote starts forking."""
+    import pytest
+
+    class ZygotePlugin:
+        def __init__(self) -> None:
+            self.result = None
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session):
+            self.result = serve_cb(session)
+            return True
+
+    return ZygotePlugin()
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--fd", type=int, default=int(os.environ.get("MUTCELL_ZYGOTE_FD", "-1")))
+    ap.add_argument("--project", default=".")
+    ap.add_argument("--generation", type=int, default=0)
+    ap.add_argument("--strategy", choices=STRATEGIES, default="pytest-main")
+    ap.add_argument("--log", default=None, help="zygote and pytest output (default /dev/null)")
+    args = ap.parse_args(argv)
+    if args.fd < 0:
+        print("mutcell-zygote: --fd (or MUTCELL_ZYGOTE_FD) is required", file=sys.stderr)
+        return EXIT_PROTOCOL
+    try:
+        os.fstat(args.fd)
+    except OSError:
+        print(f"mutcell-zygote: fd {args.fd} is not open", file=sys.stderr)
+        return EXIT_PROTOCOL
+    # mutcell owns interruption; its SIGTERM/SIGKILL ends us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    chan = Channel(args.fd)
+    os.set_inheritable(args.fd, False)
+
+    logfd = os.open(args.log or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(logfd, 1)
+    os.dup2(logfd, 2)
+    os.close(logfd)
+
+    start = time.monotonic()
+    warm = Warm()
+    try:
+        common_warmup(args.project, warm)
+    except BaseException as e:  # SystemExit from mutmut too
+        log(f"warm-up failed: {e!r}")
+        traceback.print_exc()
+        return EXIT_WARMUP
+
+    from mutmut.configuration import config
+    from mutmut.utils.file_utils import change_cwd
+
+    cfg = config()
+    selection = list(cfg.pytest_add_cli_args_test_selection)
+    note = ""
+    holder: dict = {}
+
+    if args.strategy == "collected":
+        def serve_in_session(session):
+            if session.testsfailed:
+                holder["note"] = f"{session.testsfailed} collection errors; children use pytest.main"
+            else:
+                warm.session = session
+                warm.items_by_id = {item.nodeid: item for item in session.items}
+            server = Server(chan, warm, args.strategy, args.generation,
+                            time.monotonic() - start, holder.get("note", ""))
+            return run_server(server)
+
+        plugin = make_collect_plugin(serve_in_session)
+        params = ["-x", "-q", "-p", "no:randomly", "-p", "no:random-order"] + selection
+        try:
+            with change_cwd("mutants"):
+                warm.runner.execute_pytest(params, plugins=[plugin])
+        except BaseException as e:
+            if plugin.result is None:
+                log(f"warm-up (collection) failed: {e!r}")
+                return EXIT_WARMUP
+        if plugin.result is None:
+            log("pytest did not reach the test loop (collection failed?)")
+            return EXIT_WARMUP
+        return plugin.result
+
+    try:
+        with change_cwd("mutants"):
+            warm.runner.execute_pytest(["--collect-only", "-qqq"] + selection)
+    except BaseException as e:
+        log(f"warm-up (collect-only) failed: {e!r}")
+        return EXIT_WARMUP
+    server = Server(chan, warm, args.strategy, args.generation, time.monotonic() - start, note)
+    return run_server(server)
+
+
+def run_server(server: Server) -> int:
+    try:
+        return server.serve()
+    except PeerGone:
+        return server.peer_gone()
+    except BaseException:
+        traceback.print_exc()
+        server.kill_children()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    code = main(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(code)

@@ -1,0 +1,343 @@
+"""The Python zygote, driven standalone over a socketpair by a fake mutcell.
+
+A tiny mutmut project is prepared once with the real `mutmut run` (from the
+venv running these tests); its .meta verdicts are the reference the zygote's
+exit codes must reproduce, for both strategies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ZYGOTE = REPO / "sandbox" / "zygote" / "mutcell_zygote.py"
+MUTMUT = Path(sys.executable).parent / "mutmut"
+
+LIB = '''
+def add(a, b):
+    return a + b
+
+
+def clamp(x):
+    return max(0, x)
+
+
+class Box:
+    def __init__(self, n):
+        self.n = n
+
+    def double(self):
+        return self.n * 2
+
+
+def untested(x):
+    return x - 1
+'''
+
+TESTS = '''
+from tiny.core import add, clamp, Box
+
+
+def test_add():
+    assert add(1, 2) == 3
+
+
+def test_clamp():
+    assert clamp(5) == 5
+
+
+def test_box():
+    assert Box(3).double() == 6
+'''
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Path:
+    if not MUTMUT.exists():
+        pytest.skip(f"mutmut is not installed next to {sys.executable}")
+    root = tmp_path_factory.mktemp("proj") / "tiny"
+    (root / "src" / "tiny").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "src" / "tiny" / "__init__.py").write_text("")
+    (root / "src" / "tiny" / "core.py").write_text(LIB)
+    (root / "tests" / "test_core.py").write_text(TESTS)
+    (root / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["src/tiny"]\n')
+    r = subprocess.run([str(MUTMUT), "run", "--max-children", "2"], cwd=root,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return root
+
+
+def reference(project: Path) -> dict:
+    meta = json.loads((project / "mutants/src/tiny/core.py.meta").read_text())
+    return meta["exit_code_by_key"]
+
+
+def covering_tests(project: Path, key: str) -> list[str]:
+    stats = json.loads((project / "mutants/mutmut-stats.json").read_text())
+    return stats["tests_by_mangled_function_name"].get(key.partition("__mutmut_")[0], [])
+
+
+class Driver:
+    """A fake mutcell: owns one end of the socketpair and the zygote process."""
+
+    def __init__(self, project: Path, strategy: str, extra_env: dict | None = None) -> None:
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(os.environ)
+        env.update(extra_env or {})
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ZYGOTE), "--fd", str(theirs.fileno()), "--project", str(project),
+             "--strategy", strategy, "--generation", "7"],
+            pass_fds=[theirs.fileno()], env=env, stderr=subprocess.PIPE)
+        theirs.close()
+        self.sock.settimeout(60)
+        self.buf = b""
+
+    def send(self, msg) -> None:
+        body = json.dumps(msg).encode()
+        self.sock.sendall(struct.pack("!I", len(body)) + body)
+
+    def recv(self) -> dict:
+        while len(self.buf) < 4 or len(self.buf) < 4 + struct.unpack("!I", self.buf[:4])[0]:
+            chunk = self.sock.recv(65536)
+            assert chunk, f"zygote closed the socket; stderr: {self.stderr()}"
+            self.buf += chunk
+        (n,) = struct.unpack("!I", self.buf[:4])
+        body, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+        return json.loads(body)
+
+    def stderr(self) -> str:
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return "(still running)"
+        return self.proc.stderr.read().decode(errors="replace")[-3000:]
+
+    def wait(self, timeout: float = 15) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def close(self) -> None:
+        self.sock.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stderr.close()
+
+
+@pytest.fixture(params=["pytest-main", "collected"])
+def strategy(request) -> str:
+    return request.param
+
+
+def run_one(d: Driver, rid, mutant: str, tests: list[str], **extra) -> dict:
+    d.send({"type": "run", "id": rid, "mutant": mutant, "tests": tests, **extra})
+    started = d.recv()
+    assert started["type"] == "started" and started["id"] == rid, started
+    exited = d.recv()
+    assert exited["type"] == "exited" and exited["id"] == rid, exited
+    assert exited["pid"] == started["pid"]
+    return exited
+
+
+def test_ready_reports_pid_memory_generation_and_protocol(project, strategy):
+    d = Driver(project, strategy)
+    try:
+        ready = d.recv()
+        assert ready["type"] == "ready"
+        assert ready["protocol"] == 1
+        assert ready["pid"] == d.proc.pid
+        assert ready["generation"] == 7
+        assert ready["rss_bytes"] > 1 << 20
+        assert ready["strategy"] == strategy
+        if strategy == "collected":
+            assert ready["collected_items"] == 3
+        d.send({"type": "stats"})
+        stats = d.recv()
+        assert stats["type"] == "stats" and stats["rss_bytes"] > 0 and stats["running"] == 0
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+
+
+def test_exit_codes_equal_mutmut_run_for_every_mutant(project, strategy):
+    ref = reference(project)
+    assert 1 in ref.values() and 0 in ref.values(), f"the project needs killed and survived mutants: {ref}"
+    d = Driver(project, strategy)
+    try:
+        assert d.recv()["type"] == "ready"
+        got = {}
+        for i, key in enumerate(sorted(ref)):
+            tests = covering_tests(project, key)
+            if not tests:
+                got[key] = 33  # mutmut does not run these either
+                continue
+            exited = run_one(d, i, key, tests, timeout_s=30)
+            assert exited["signal"] is None, exited
+            assert exited["maxrss_bytes"] > 0 and exited["utime_s"] >= 0
+            got[key] = exited["exit_code"]
+        assert got == ref
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+
+
+def test_child_joins_the_cell_files_first_and_sees_env(project, strategy, tmp_path):
+    procs = [tmp_path / "memory.procs", tmp_path / "pids.procs"]
+    for p in procs:
+        p.write_text("")
+    out = tmp_path / "out.log"
+    d = Driver(project, strategy)
+    try:
+        assert d.recv()["type"] == "ready"
+        key = "tiny.core.x_add__mutmut_1"
+        exited = run_one(d, "a", key, covering_tests(project, key), env={"MUTCELL_TEST_ENV": "yes"},
+                         cgroup_procs=[str(p) for p in procs], output=str(out))
+        for p in procs:
+            assert p.read_text() == str(exited["pid"])
+        assert exited["exit_code"] == 1
+        # A cell that cannot be joined: the child runs nothing and exits 121.
+        exited = run_one(d, "b", key, covering_tests(project, key),
+                         cgroup_procs=[str(tmp_path / "missing" / "cgroup.procs")])
+        assert exited["exit_code"] == 121
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+
+
+def test_children_run_concurrently_and_are_all_reported(project, strategy):
+    d = Driver(project, strategy)
+    try:
+        assert d.recv()["type"] == "ready"
+        key = "tiny.core.x_clamp__mutmut_1"
+        for i in range(4):
+            d.send({"type": "run", "id": i, "mutant": key, "tests": covering_tests(project, key)})
+        seen_started, seen_exited = set(), set()
+        while len(seen_exited) < 4:
+            m = d.recv()
+            (seen_started if m["type"] == "started" else seen_exited).add(m["id"])
+        assert seen_started == seen_exited == {0, 1, 2, 3}
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+
+
+def _raw(d: Driver, data: bytes) -> None:
+    d.sock.sendall(data)
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param(b"\x00\x00\x00\x05hello", id="not-json"),
+    pytest.param(struct.pack("!I", 2) + b"[]", id="not-an-object"),
+    pytest.param(struct.pack("!I", (1 << 20) + 1), id="oversized"),
+    pytest.param(struct.pack("!I", 0xFFFFFFFF) + b"x" * 100, id="huge-length"),
+    pytest.param(b"\x00\x00\x00\x0e" + json.dumps({"type": "dance"}).encode()[:14], id="unknown-type"),
+    pytest.param(b"\x00\x00\x00\x02\xff\xfe", id="not-utf8"),
+])
+def test_garbage_ends_the_zygote_with_protocol_error(project, bad):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        _raw(d, bad)
+        assert d.wait() == 2
+    finally:
+        d.close()
+
+
+@pytest.mark.parametrize("msg", [
+    {"type": "run", "mutant": "x", "tests": []},                          # no id
+    {"type": "run", "id": 1, "mutant": 3, "tests": []},                   # wrong type
+    {"type": "run", "id": 1, "mutant": "m", "tests": ["t"], "bogus": 1},  # unknown key
+    {"type": "run", "id": 1, "mutant": "m", "tests": ["t"], "cgroup_procs": ["relative"]},
+    {"type": "run", "id": True, "mutant": "m", "tests": ["t"]},           # bool is not an id
+    {"type": "ready"},                                                    # wrong direction
+    {"type": "shutdown", "now": True},
+])
+def test_invalid_messages_end_the_zygote(project, msg):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        d.send(msg)
+        assert d.wait() == 2
+    finally:
+        d.close()
+
+
+def test_duplicate_request_id_ends_the_zygote(project):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        key = "tiny.core.x_add__mutmut_1"
+        run_one(d, 5, key, covering_tests(project, key))
+        d.send({"type": "run", "id": 5, "mutant": key, "tests": covering_tests(project, key)})
+        assert d.wait() == 2
+    finally:
+        d.close()
+
+
+def test_truncated_message_then_eof_ends_the_zygote(project):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        _raw(d, struct.pack("!I", 100) + b'{"type":')
+        d.sock.shutdown(socket.SHUT_WR)
+        assert d.wait() == 2
+    finally:
+        d.close()
+
+
+def test_truncated_message_without_eof_times_out_instead_of_hanging(project):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        t0 = time.monotonic()
+        _raw(d, struct.pack("!I", 100) + b'{"type":')
+        assert d.wait(timeout=20) == 2
+        assert time.monotonic() - t0 < 15
+    finally:
+        d.close()
+
+
+def test_eof_kills_running_children(project, tmp_path):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        # A child that sleeps: a test that is not in the project would fail
+        # fast, so hang the child in joining a FIFO nobody opens.
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        d.send({"type": "run", "id": 1, "mutant": "tiny.core.x_add__mutmut_1", "tests": [],
+                "cgroup_procs": [str(fifo)]})
+        started = d.recv()
+        assert started["type"] == "started"
+        d.sock.close()
+        assert d.wait() == 4
+        with pytest.raises(ProcessLookupError):
+            for _ in range(50):
+                os.kill(started["pid"], 0)
+                time.sleep(0.1)
+    finally:
+        d.close()
+
+
+def test_missing_mutants_directory_fails_warmup(tmp_path):
+    d = Driver(tmp_path, "pytest-main")
+    try:
+        assert d.wait(timeout=30) == 3
+    finally:
+        d.close()
