@@ -53,12 +53,24 @@ struct JournalContents {
 };
 
 /// Loads `path`. A missing file is an empty journal. A torn or unparsable
-/// *last* line is reported in warnings and ignored; a bad line anywhere else,
-/// or a newer format version, is an error "PATH:LINE: problem" (nothing is
-/// rewritten either way).
+/// *last* line is reported in warnings and ignored, and so is one directly
+/// before a header (the torn end of an earlier session, which Open closed
+/// with a newline). A bad line anywhere else, a result before any header, or
+/// a newer format version is an error "PATH:LINE: problem". Nothing is
+/// rewritten either way. Unknown fields of known records are ignored.
 bool LoadJournal(const std::string& path, JournalContents* out, std::string* err);
 
-/// Appends to a journal; group-commits with fsync.
+/// The current time as ISO 8601 UTC with seconds ("2026-11-27T20:52:10Z"),
+/// for JournalHeader::started_at.
+std::string UtcTimestamp();
+
+/// Appends to a journal, one JSON line per record, each written by one
+/// write() call; fsync is deferred to Sync (group commit). Not thread-safe.
+/// The caller holds the state directory's lock (StateLock), so no other
+/// process appends at the same time. Records:
+///   {"type":"header","version":1,"plan_fingerprint":...,...}
+///   {"type":"result","id":...,"verdict":"killed",...}
+///   {"type":"complete","at":"2026-..."}
 class JournalWriter {
  public:
   JournalWriter() = default;
@@ -66,13 +78,17 @@ class JournalWriter {
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  /// Opens (creating) `path` for appending and writes `header` as a session
-  /// record. If the file ends in a torn record, a newline is written first so
-  /// new records start on their own line.
+  /// Opens (creating) `path` for appending, writes `header` as a session
+  /// record and fsyncs it (and the directory when the file is new). If the
+  /// file ends in a torn record, a newline is written first so new records
+  /// start on their own line.
   bool Open(const std::string& path, const JournalHeader& header, std::string* err);
-  /// Appends one result (written to the file at once; fsync deferred).
+  /// Appends one result (written to the file at once; fsync deferred). When
+  /// the write fails (disk full), the partial bytes are cut off again, so the
+  /// journal stays loadable and holds only whole records; *err says which
+  /// mutant was not recorded.
   bool Append(const ResultRecord& r, std::string* err);
-  /// Records that every mutant of the plan has a verdict.
+  /// Records that every mutant of the plan has a verdict, and syncs.
   bool MarkComplete(std::string* err);
   /// fsyncs if anything was appended since the last sync.
   bool Sync(std::string* err);
@@ -80,9 +96,18 @@ class JournalWriter {
   bool Close(std::string* err);
 
  private:
+  bool AppendLine(const std::string& line, const std::string& what, std::string* err);
+
   int fd_ = -1;
   bool dirty_ = false;
+  bool broken_ = false;   ///< a failed write could not be cut off again
+  uint64_t size_ = 0;     ///< bytes in the file that are whole records (or the closing newline)
   std::string path_;
 };
+
+/// Serialises one record as its journal line (without the newline); exposed
+/// for tests and tools that build journals.
+std::string JournalLine(const JournalHeader& h);
+std::string JournalLine(const ResultRecord& r);
 
 }  // namespace mutcell

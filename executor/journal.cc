@@ -1,0 +1,440 @@
+#include "executor/journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace mutcell {
+namespace {
+
+// ordered_json keeps "type" first, which makes the file readable by eye.
+using ojson = nlohmann::ordered_json;
+using json = nlohmann::json;
+
+std::string Dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+
+template <typename T>
+ojson OrNull(const std::optional<T>& v) {
+  return v ? ojson(*v) : ojson(nullptr);
+}
+
+// Typed field access for loading: a record with a field of the wrong type is
+// a bad record, not a default value, since it means the file is not ours.
+class Fields {
+ public:
+  explicit Fields(const json& j) : j_(j) {}
+  std::string problem;
+
+  bool String(const char* key, std::string* out, bool required = false) {
+    auto it = j_.find(key);
+    if (it == j_.end()) return !required || Fail(key, "is missing");
+    if (!it->is_string()) return Fail(key, "is not a string");
+    *out = it->get<std::string>();
+    return true;
+  }
+  bool Unsigned(const char* key, uint64_t* out) {
+    auto it = j_.find(key);
+    if (it == j_.end()) return true;
+    if (!it->is_number_unsigned()) return Fail(key, "is not a non-negative integer");
+    *out = it->get<uint64_t>();
+    return true;
+  }
+  bool Int(const char* key, int* out) {
+    auto it = j_.find(key);
+    if (it == j_.end()) return true;
+    if (!it->is_number_integer() || it->get<int64_t>() < std::numeric_limits<int>::min() ||
+        it->get<int64_t>() > std::numeric_limits<int>::max())
+      return Fail(key, "is not an integer");
+    *out = static_cast<int>(it->get<int64_t>());
+    return true;
+  }
+  template <typename T>
+  bool Optional(const char* key, std::optional<T>* out) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return true;
+    if constexpr (std::is_same_v<T, int>) {
+      int v = 0;
+      if (!Int(key, &v)) return false;
+      *out = v;
+    } else {
+      uint64_t v = 0;
+      if (!Unsigned(key, &v)) return false;
+      *out = v;
+    }
+    return true;
+  }
+  bool Double(const char* key, double* out) {
+    auto it = j_.find(key);
+    if (it == j_.end()) return true;
+    if (!it->is_number()) return Fail(key, "is not a number");
+    *out = it->get<double>();
+    return true;
+  }
+
+ private:
+  bool Fail(const char* key, const char* what) {
+    problem = std::string("\"") + key + "\" " + what;
+    return false;
+  }
+  const json& j_;
+};
+
+enum class Kind { kHeader, kResult, kComplete };
+
+struct Parsed {
+  Kind kind = Kind::kResult;
+  int version = 0;
+  JournalHeader header;
+  ResultRecord result;
+};
+
+// Parses one line; false with *problem (no location) when it is not a record.
+bool ParseRecord(const std::string& line, Parsed* p, std::string* problem) {
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    *problem = "not a JSON record";
+    return false;
+  }
+  if (!j.is_object()) {
+    *problem = "not a JSON object";
+    return false;
+  }
+  Fields f(j);
+  std::string type;
+  if (!f.String("type", &type, true)) {
+    *problem = f.problem;
+    return false;
+  }
+  if (type == "header") {
+    p->kind = Kind::kHeader;
+    JournalHeader& h = p->header;
+    auto v = j.find("version");
+    if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() < 1 || v->get<int64_t>() > 1000000) {
+      *problem = "header without a valid \"version\"";
+      return false;
+    }
+    p->version = static_cast<int>(v->get<int64_t>());
+    if (p->version > kJournalVersion) return true;  // the caller refuses it; other fields may differ
+    if (!f.String("plan_fingerprint", &h.plan_fingerprint) ||
+        !f.String("config_fingerprint", &h.config_fingerprint) ||
+        !f.String("mutcell_version", &h.mutcell_version) || !f.String("backend", &h.backend) ||
+        !f.Unsigned("cell_memory_bytes", &h.cell_memory_bytes) ||
+        !f.Unsigned("mutant_count", &h.mutant_count) || !f.String("started_at", &h.started_at)) {
+      *problem = "header: " + f.problem;
+      return false;
+    }
+    return true;
+  }
+  if (type == "result") {
+    p->kind = Kind::kResult;
+    ResultRecord& r = p->result;
+    std::string verdict;
+    if (!f.String("id", &r.id, true) || !f.String("fingerprint", &r.fingerprint) ||
+        !f.String("verdict", &verdict, true) || !f.Optional("exit_code", &r.exit_code) ||
+        !f.Optional("signal", &r.signal) || !f.Double("duration_s", &r.duration_s) ||
+        !f.Unsigned("peak_memory_bytes", &r.peak_memory_bytes) ||
+        !f.Unsigned("cell_limit_bytes", &r.cell_limit_bytes) || !f.String("backend", &r.backend) ||
+        !f.Int("attempts", &r.attempts) || !f.String("error", &r.error) ||
+        !f.Optional("zygote_generation", &r.zygote_generation) ||
+        !f.Optional("zygote_memory_bytes", &r.zygote_memory_bytes) || !f.Unsigned("seq", &r.seq)) {
+      *problem = "result: " + f.problem;
+      return false;
+    }
+    if (r.id.empty()) {
+      *problem = "result: \"id\" is empty";
+      return false;
+    }
+    if (!ParseVerdict(verdict, &r.verdict)) {
+      *problem = "result: unknown verdict \"" + verdict.substr(0, 40) + "\"";
+      return false;
+    }
+    return true;
+  }
+  if (type == "complete") {
+    p->kind = Kind::kComplete;
+    return true;
+  }
+  *problem = "unknown record type \"" + type.substr(0, 40) + "\"";
+  return false;
+}
+
+bool WriteAll(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return false;
+    if (w == 0) {
+      errno = EIO;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+std::string UtcTimestamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string JournalLine(const JournalHeader& h) {
+  ojson j;
+  j["type"] = "header";
+  j["version"] = kJournalVersion;
+  j["plan_fingerprint"] = h.plan_fingerprint;
+  j["config_fingerprint"] = h.config_fingerprint;
+  j["mutcell_version"] = h.mutcell_version;
+  j["backend"] = h.backend;
+  j["cell_memory_bytes"] = h.cell_memory_bytes;
+  j["mutant_count"] = h.mutant_count;
+  j["started_at"] = h.started_at;
+  return Dump(j);
+}
+
+std::string JournalLine(const ResultRecord& r) {
+  ojson j;
+  j["type"] = "result";
+  j["id"] = r.id;
+  j["fingerprint"] = r.fingerprint;
+  j["verdict"] = std::string(VerdictName(r.verdict));
+  j["exit_code"] = OrNull(r.exit_code);
+  j["signal"] = OrNull(r.signal);
+  j["duration_s"] = r.duration_s;
+  j["peak_memory_bytes"] = r.peak_memory_bytes;
+  j["cell_limit_bytes"] = r.cell_limit_bytes;
+  j["backend"] = r.backend;
+  j["attempts"] = r.attempts;
+  j["error"] = r.error;
+  j["zygote_generation"] = OrNull(r.zygote_generation);
+  j["zygote_memory_bytes"] = OrNull(r.zygote_memory_bytes);
+  j["seq"] = r.seq;
+  return Dump(j);
+}
+
+bool LoadJournal(const std::string& path, JournalContents* out, std::string* err) {
+  *out = JournalContents{};
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return true;
+    *err = path + ": cannot open the journal: " + std::strerror(errno);
+    return false;
+  }
+  std::string text;
+  char buf[65536];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *err = path + ": cannot read the journal: " + std::strerror(errno);
+      close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+
+  // Split into lines; an unterminated tail is a line too (a record cut just
+  // before its newline is whole and kept).
+  struct Line {
+    size_t number;
+    std::string text;
+  };
+  std::vector<Line> lines;
+  size_t start = 0, number = 1;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string::npos ? text.size() : nl;
+    std::string line = text.substr(start, end - start);
+    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back({number, std::move(line)});
+    ++number;
+    start = end + 1;
+  }
+
+  std::vector<Parsed> parsed(lines.size());
+  std::vector<std::string> problems(lines.size());
+  std::vector<bool> ok(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) ok[i] = ParseRecord(lines[i].text, &parsed[i], &problems[i]);
+
+  bool seen_header = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string where = path + ":" + std::to_string(lines[i].number);
+    if (ok[i] && parsed[i].kind == Kind::kResult && !seen_header) {
+      ok[i] = false;
+      problems[i] = "result record before any header";
+    }
+    if (!ok[i]) {
+      bool last = i + 1 == lines.size();
+      bool session_end = !last && ok[i + 1] && parsed[i + 1].kind == Kind::kHeader;
+      if (last) {
+        out->warnings.push_back(where + ": torn or unreadable last record ignored (" + problems[i] + ")");
+        continue;
+      }
+      if (session_end) {
+        out->warnings.push_back(where + ": torn record at the end of a session ignored (" + problems[i] + ")");
+        continue;
+      }
+      *err = where + ": " + problems[i] +
+             "; the journal is damaged before its last record (nothing was changed; move it away or "
+             "start over with --fresh)";
+      return false;
+    }
+    Parsed& p = parsed[i];
+    switch (p.kind) {
+      case Kind::kHeader:
+        if (p.version > kJournalVersion) {
+          *err = where + ": journal format version " + std::to_string(p.version) +
+                 " is newer than this mutcell supports (" + std::to_string(kJournalVersion) +
+                 "); use a newer mutcell or start over with --fresh";
+          return false;
+        }
+        seen_header = true;
+        out->headers.push_back(std::move(p.header));
+        out->complete = false;
+        break;
+      case Kind::kResult: out->results.push_back(std::move(p.result)); break;
+      case Kind::kComplete: out->complete = true; break;
+    }
+  }
+  return true;
+}
+
+JournalWriter::~JournalWriter() {
+  std::string ignored;
+  Close(&ignored);
+}
+
+bool JournalWriter::Open(const std::string& path, const JournalHeader& header, std::string* err) {
+  if (fd_ >= 0) {
+    *err = path + ": journal writer is already open on " + path_;
+    return false;
+  }
+  bool existed = access(path.c_str(), F_OK) == 0;
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *err = path + ": cannot open the journal: " + std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    *err = path + ": fstat: " + std::strerror(errno);
+    close(fd);
+    return false;
+  }
+  fd_ = fd;
+  path_ = path;
+  size_ = static_cast<uint64_t>(st.st_size);
+  dirty_ = false;
+  broken_ = false;
+  std::string line = JournalLine(header) + "\n";
+  if (size_ > 0) {
+    char last = 0;
+    if (pread(fd_, &last, 1, static_cast<off_t>(size_ - 1)) != 1) {
+      *err = path + ": cannot read the journal's end: " + std::strerror(errno);
+      close(fd_);
+      fd_ = -1;
+      return false;
+    }
+    // A crash cut the last record; closing its line keeps our header (and
+    // the next session's records) whole. LoadJournal ignores the torn line.
+    if (last != '\n') line.insert(line.begin(), '\n');
+  }
+  if (!AppendLine(line, "the session header", err) || !Sync(err)) {
+    close(fd_);
+    fd_ = -1;
+    return false;
+  }
+  if (!existed) {
+    // The new directory entry must survive a crash as well as the header.
+    int dfd = open(DirOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      fsync(dfd);
+      close(dfd);
+    }
+  }
+  return true;
+}
+
+bool JournalWriter::AppendLine(const std::string& line, const std::string& what, std::string* err) {
+  if (fd_ < 0) {
+    *err = "journal is not open; " + what + " was not recorded";
+    return false;
+  }
+  if (broken_) {
+    *err = path_ + ": an earlier write to the journal failed and could not be undone; " + what +
+           " was not recorded";
+    return false;
+  }
+  // One write() for the whole line: a crash leaves at most one torn record,
+  // at the end. A short write (disk full) is finished or cut off again.
+  if (WriteAll(fd_, line.data(), line.size())) {
+    size_ += line.size();
+    dirty_ = true;
+    return true;
+  }
+  int saved = errno;
+  *err = path_ + ": cannot append to the journal: " + std::strerror(saved) + "; " + what +
+         " was not recorded";
+  if (ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+    broken_ = true;
+    *err += " (and the partial record could not be removed: " + std::string(std::strerror(errno)) + ")";
+  }
+  return false;
+}
+
+bool JournalWriter::Append(const ResultRecord& r, std::string* err) {
+  std::string id = r.id.size() > 80 ? r.id.substr(0, 80) + "..." : r.id;
+  return AppendLine(JournalLine(r) + "\n",
+                    "the result of mutant " + json(id).dump(-1, ' ', false, json::error_handler_t::replace),
+                    err);
+}
+
+bool JournalWriter::MarkComplete(std::string* err) {
+  ojson j;
+  j["type"] = "complete";
+  j["at"] = UtcTimestamp();
+  return AppendLine(Dump(j) + "\n", "the completion record", err) && Sync(err);
+}
+
+bool JournalWriter::Sync(std::string* err) {
+  if (fd_ < 0 || !dirty_) return true;
+  if (fdatasync(fd_) != 0) {
+    *err = path_ + ": cannot sync the journal: " + std::strerror(errno);
+    return false;
+  }
+  dirty_ = false;
+  return true;
+}
+
+bool JournalWriter::Close(std::string* err) {
+  if (fd_ < 0) return true;
+  bool ok = Sync(err);
+  if (close(fd_) != 0 && ok) {
+    *err = path_ + ": cannot close the journal: " + std::strerror(errno);
+    ok = false;
+  }
+  fd_ = -1;
+  return ok;
+}
+
+}  // namespace mutcell

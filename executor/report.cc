@@ -1,0 +1,164 @@
+#include "executor/report.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "limits/size.h"
+
+namespace mutcell {
+namespace {
+
+constexpr Verdict kAllVerdicts[] = {Verdict::kKilled,  Verdict::kSurvived, Verdict::kTimeout,
+                                    Verdict::kOom,     Verdict::kCrashed,  Verdict::kNoTests,
+                                    Verdict::kSkipped, Verdict::kError};
+
+// Ids are untrusted: in a terminal, control characters (newlines, escape
+// sequences) would forge rows or recolour the screen, so they are shown as
+// \xNN. Bytes >= 0x80 pass, so UTF-8 ids stay readable.
+std::string Printable(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += c == '\\' ? "\\\\" : buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// Display width: UTF-8 continuation bytes take no column.
+size_t Width(const std::string& s) {
+  size_t w = 0;
+  for (unsigned char c : s)
+    if ((c & 0xc0) != 0x80) ++w;
+  return w;
+}
+
+std::string SignalText(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::to_string(sig) + " (SIG" + abbrev + ")" : std::to_string(sig);
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fs", s);
+  return buf;
+}
+
+void WriteTable(const std::vector<ResultRecord>& results, std::ostream& out) {
+  const std::vector<std::string> head = {"ID", "VERDICT", "EXIT", "SIGNAL", "DURATION", "PEAK MEMORY", "ATTEMPTS"};
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(results.size());
+  for (const ResultRecord& r : results) {
+    rows.push_back({Printable(r.id), std::string(VerdictName(r.verdict)),
+                    r.exit_code ? std::to_string(*r.exit_code) : "-", r.signal ? SignalText(*r.signal) : "-",
+                    Seconds(r.duration_s), FormatSize(r.peak_memory_bytes), std::to_string(r.attempts)});
+  }
+  std::vector<size_t> width(head.size());
+  for (size_t c = 0; c < head.size(); ++c) width[c] = head[c].size();
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], Width(row[c]));
+  auto print = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      bool last = c + 1 == row.size();
+      // Numbers right-aligned, text left-aligned.
+      bool right = c >= 2;
+      std::string pad(width[c] - Width(row[c]), ' ');
+      line += right ? pad + row[c] : (last ? row[c] : row[c] + pad);
+      if (!last) line += "  ";
+    }
+    out << line << '\n';
+  };
+  print(head);
+  for (const auto& row : rows) print(row);
+
+  std::map<Verdict, size_t> counts;
+  for (const ResultRecord& r : results) ++counts[r.verdict];
+  out << '\n' << results.size() << (results.size() == 1 ? " mutant" : " mutants");
+  bool first = true;
+  for (Verdict v : kAllVerdicts) {
+    auto it = counts.find(v);
+    if (it == counts.end()) continue;
+    out << (first ? ": " : ", ") << VerdictName(v) << ' ' << it->second;
+    first = false;
+  }
+  out << '\n';
+}
+
+void WriteJson(const std::vector<ResultRecord>& results, std::ostream& out) {
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  for (const ResultRecord& r : results) {
+    nlohmann::ordered_json j;
+    j["id"] = r.id;
+    j["verdict"] = std::string(VerdictName(r.verdict));
+    j["exit_code"] = r.exit_code ? nlohmann::ordered_json(*r.exit_code) : nullptr;
+    j["signal"] = r.signal ? nlohmann::ordered_json(*r.signal) : nullptr;
+    j["duration_s"] = r.duration_s;
+    j["peak_memory_bytes"] = r.peak_memory_bytes;
+    j["cell_limit_bytes"] = r.cell_limit_bytes;
+    j["attempts"] = r.attempts;
+    j["backend"] = r.backend;
+    j["error"] = r.error.empty() ? nullptr : nlohmann::ordered_json(r.error);
+    arr.push_back(std::move(j));
+  }
+  out << arr.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+}
+
+// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + '"';
+}
+
+void WriteCsv(const std::vector<ResultRecord>& results, std::ostream& out) {
+  // RFC 4180 lines end in CRLF.
+  out << "id,verdict,exit_code,signal,duration_s,peak_memory_bytes,cell_limit_bytes,attempts,backend,error\r\n";
+  for (const ResultRecord& r : results) {
+    char dur[32];
+    std::snprintf(dur, sizeof dur, "%.3f", r.duration_s);
+    out << CsvField(r.id) << ',' << VerdictName(r.verdict) << ','
+        << (r.exit_code ? std::to_string(*r.exit_code) : "") << ','
+        << (r.signal ? std::to_string(*r.signal) : "") << ',' << dur << ',' << r.peak_memory_bytes << ','
+        << r.cell_limit_bytes << ',' << r.attempts << ',' << CsvField(r.backend) << ',' << CsvField(r.error)
+        << "\r\n";
+  }
+}
+
+}  // namespace
+
+bool ParseReportFormat(const std::string& s, ReportFormat* out, std::string* err) {
+  if (s == "table") *out = ReportFormat::kTable;
+  else if (s == "json") *out = ReportFormat::kJson;
+  else if (s == "csv") *out = ReportFormat::kCsv;
+  else {
+    *err = "unknown report format '" + Printable(s) + "' (use table, json or csv)";
+    return false;
+  }
+  return true;
+}
+
+void WriteReport(const std::vector<ResultRecord>& results, ReportFormat format, std::ostream& out) {
+  switch (format) {
+    case ReportFormat::kTable: WriteTable(results, out); break;
+    case ReportFormat::kJson: WriteJson(results, out); break;
+    case ReportFormat::kCsv: WriteCsv(results, out); break;
+  }
+}
+
+}  // namespace mutcell
