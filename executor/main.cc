@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   CLI::App app{"mutcell: runs each mutant in its own memory-limited cell"};
   app.set_version_flag("--version", std::string("mutcell ") + MUTCELL_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // -v/-q also after the subcommand
   bool verbose = false, quiet = false;
   app.add_flag("-v,--verbose", verbose, "Debug logging");
   app.add_flag("-q,--quiet", quiet, "Warnings and errors only");

@@ -12,33 +12,41 @@ import time
 
 def repeat_original(chunk, n):
     out = []
-    while len(out) < n:
-        out.append(chunk * 1)
+    i = 0
+    while i < n:
+        out.append(chunk.copy())
+        i += 1
     return out
 
 
-def repeat_off_by_one(chunk, n):          # `<` mutated to `<=`: one chunk too many
+def repeat_off_by_one(chunk, n):          # `i < n` mutated to `i <= n`: one copy too many
     out = []
-    while len(out) <= n:
-        out.append(chunk * 1)
+    i = 0
+    while i <= n:
+        out.append(chunk.copy())
+        i += 1
     return out
 
 
-def repeat_equivalent(chunk, n):          # `chunk * 1` mutated to `chunk`: same result
+def repeat_equivalent(chunk, n):          # `chunk.copy()` mutated to `chunk[:]`: same result
     out = []
-    while len(out) < n:
-        out.append(chunk)
+    i = 0
+    while i < n:
+        out.append(chunk[:])
+        i += 1
     return out
 
 
-def repeat_runaway(chunk, n):             # `<` mutated to `!=` with n = -1: never ends, allocates
+def repeat_runaway(chunk, n):             # `i += 1` mutated to `i -= 1`: never ends, copies 1 MiB a turn
     out = []
-    while len(out) != n:
-        out.append(b"x" * (1 << 20))      # touch every page, like real data would
+    i = 0
+    while i < n:
+        out.append(chunk.copy())
+        i -= 1
     return out
 
 
-def repeat_hangs(chunk, n):               # the loop's increment removed: spins forever
+def repeat_hangs(chunk, n):               # a polling wait whose exit condition was inverted
     while True:
         time.sleep(0.05)
 
@@ -62,9 +70,10 @@ MUTANTS = {
 
 
 def test_repeat(repeat):
-    assert repeat(b"ab", 3) == [b"ab", b"ab", b"ab"]
-    assert repeat(b"", 0) == []
-    repeat(b"z", -1 if repeat is repeat_runaway else 2)
+    chunk = bytearray(b"x" * (1 << 20))
+    out = repeat(chunk, 3)
+    assert len(out) == 3 and all(c == chunk for c in out)
+    assert repeat(chunk, 0) == []
 
 
 def main():
