@@ -89,14 +89,33 @@ TEST_P(RunTest, ATimedOutTreeIsKilledWholeIncludingAGrandchildIgnoringSigterm) {
 TEST_P(RunTest, AForkBombIsStoppedByTheProcessLimit) {
   if (GetParam() == "none") GTEST_SKIP() << "the none backend has no kernel process limit; it counts and kills instead";
   TempDir dir;
-  std::string script = "import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.01)\n";
-  std::string plan = dir.Write("plan.jsonl", R"({"id": "bomb", "argv": ["python3", "-c", )" + Json(script) +
-                                                 R"(], "timeout_s": 2})" "\n");
+  // A bounded "bomb": tries to hold 400 processes at once. Under a working
+  // pids limit of 32 its forks fail early; if the limit were broken it would
+  // create 400 sleepers (harmless) and the test would fail, not the machine.
+  std::string out = dir.path() + "/forks";
+  std::string script =
+      "import os, sys, time\n"
+      "n = 0\n"
+      "for _ in range(400):\n"
+      "    try:\n"
+      "        if os.fork() == 0:\n"
+      "            time.sleep(30); os._exit(0)\n"
+      "        n += 1\n"
+      "    except OSError:\n"
+      "        break\n"
+      "open(sys.argv[1], 'w').write(str(n))\n"
+      "sys.exit(1 if n < 400 else 0)\n";
+  std::string plan = dir.Write("plan.jsonl", R"({"id": "bomb", "argv": ["python3", "-c", )" + Json(script) + ", " +
+                                                 Json(out) + R"(], "timeout_s": 10})" "\n");
   CommandResult r = RunMutcell(
       {"run", "--plan", plan, "--state-dir", dir.path() + "/state", "--pids", "32", "--backend", GetParam()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto v = ReportById(dir.path() + "/state")["bomb"]["verdict"];
-  EXPECT_TRUE(v == "timeout" || v == "crashed" || v == "killed") << v;
+  EXPECT_EQ(ReportById(dir.path() + "/state")["bomb"]["verdict"], "killed");
+  std::ifstream f(out);
+  int forks = -1;
+  f >> forks;
+  EXPECT_GE(forks, 0);
+  EXPECT_LT(forks, 32) << "forks beyond the cell's pids limit succeeded";
   EXPECT_TRUE(LeftoverCgroups().empty());
 }
 

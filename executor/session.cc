@@ -1,0 +1,208 @@
+#include "executor/session.h"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "executor/exit_codes.h"
+#include "executor/interrupt.h"
+#include "executor/progress.h"
+#include "executor/scheduler.h"
+#include "executor/state_dir.h"
+#include "limits/size.h"
+#include "sandbox/cell.h"
+#include "sandbox/runner.h"
+#include "version.h"
+
+namespace mutcell {
+namespace {
+
+std::string NowIso8601() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string NewRunId() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return std::to_string(getpid()) + "-" + buf;
+}
+
+int JobsFor(const Config& cfg) {
+  if (cfg.jobs > 0) return cfg.jobs;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+/// A result recorded without running the mutant.
+ResultRecord Decided(const Mutant& m, Verdict v, const std::string& backend) {
+  ResultRecord r;
+  r.id = m.id;
+  r.fingerprint = m.fingerprint;
+  r.verdict = v;
+  r.backend = backend;
+  r.attempts = 0;
+  return r;
+}
+
+}  // namespace
+
+int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const SessionHooks& hooks) {
+  (void)lock;  // held by the caller for as long as this runs
+  std::string err;
+  StatePaths paths(cfg.state_dir);
+  if (!EnsureStateDir(paths, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  JournalContents journal;
+  if (fresh) {
+    std::string backup = paths.journal + ".bak-" + std::to_string(std::time(nullptr));
+    if (std::rename(paths.journal.c_str(), backup.c_str()) == 0)
+      spdlog::info("--fresh: previous journal kept as {}", backup);
+  } else if (!LoadJournal(paths.journal, &journal, &err)) {
+    spdlog::error("{} (fix or move the journal away, or start over with --fresh)", err);
+    return kExitBadInput;
+  }
+  for (const std::string& w : journal.warnings) spdlog::warn("{}", w);
+
+  std::vector<PlanEntry> entries;
+  for (const Mutant& m : plan.mutants) entries.push_back({m.id, m.fingerprint});
+  std::unordered_set<std::string> settled;
+  for (const ResultRecord& r : CurrentResults(journal, entries))
+    if (IsFinal(r)) settled.insert(r.id);
+  if (!settled.empty())
+    spdlog::info("resuming: {} of {} mutants already have a verdict", settled.size(), plan.mutants.size());
+
+  std::unique_ptr<CellBackend> backend = MakeCellBackend(cfg.backend, &err);
+  if (!backend) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  // Orphaned grandchildren of a test become ours, so nothing escapes a cell's
+  // kill by double-forking out of its parent.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  SchedulerOptions opts;
+  opts.wait_mask = InstallInterruptHandlers();
+  if (!backend->Start(NewRunId(), &err)) {
+    spdlog::error("cannot set up the {} backend: {}", backend->Name(), err);
+    return kExitInternal;
+  }
+  const int jobs = JobsFor(cfg);
+  spdlog::info("mutcell {}: {} mutants, backend {}, cell memory {}, pids {}, jobs {}, timeout {} s",
+               MUTCELL_VERSION, plan.mutants.size(), backend->Name(), FormatSize(cfg.cell_memory),
+               cfg.cell_pids, jobs, cfg.timeout_s);
+
+  JournalWriter writer;
+  auto fail_setup = [&](const std::string& what) {
+    spdlog::error("{}", what);
+    backend->Stop();
+    return kExitInternal;
+  };
+  if (!WritePlanIndex(paths, plan, &err)) return fail_setup(err);
+  JournalHeader header;
+  header.plan_fingerprint = plan.fingerprint;
+  header.config_fingerprint = ConfigFingerprint(cfg);
+  header.mutcell_version = MUTCELL_VERSION;
+  header.backend = backend->Name();
+  header.cell_memory_bytes = cfg.cell_memory;
+  header.mutant_count = plan.mutants.size();
+  header.started_at = NowIso8601();
+  if (!writer.Open(paths.journal, header, &err)) return fail_setup(err);
+
+  std::vector<const Mutant*> todo;
+  size_t decided = 0;
+  for (const Mutant& m : plan.mutants) {
+    if (settled.count(m.id)) continue;
+    std::optional<Verdict> v = hooks.decide_without_running ? hooks.decide_without_running(m) : std::nullopt;
+    if (!v) {
+      todo.push_back(&m);
+      continue;
+    }
+    if (!writer.Append(Decided(m, *v, backend->Name()), &err)) return fail_setup(err);
+    decided++;
+  }
+
+  std::unique_ptr<Runner> runner;
+  if (hooks.make_runner) {
+    if (!(runner = hooks.make_runner(&err))) return fail_setup(err);
+  } else {
+    runner = std::make_unique<ExecRunner>();
+  }
+
+  opts.jobs = jobs;
+  opts.limits.memory_bytes = cfg.cell_memory;
+  opts.limits.pids_max = cfg.cell_pids;
+  opts.default_timeout_s = cfg.timeout_s;
+  opts.kill_grace_s = cfg.kill_grace_s;
+  opts.stop_grace_s = cfg.stop_grace_s;
+  opts.max_attempts = cfg.max_attempts;
+  opts.log_dir = paths.logs;
+  opts.backend_name = backend->Name();
+
+  ConsoleProgress progress(plan.mutants.size(), settled.size() + decided, stderr);
+  Scheduler scheduler(opts, backend.get(), runner.get(), &writer, &progress);
+  RunSummary summary;
+  auto started = std::chrono::steady_clock::now();
+  bool ok = scheduler.Run(todo, &summary, &err);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  progress.Finish();
+  runner->Shutdown();
+  const uint64_t run_oom_kills = backend->RunOomKills();
+  backend->Stop();
+
+  const size_t done = settled.size() + decided + summary.finished;
+  const bool complete = ok && summary.stop_signal == 0 && done == plan.mutants.size();
+  std::string cerr;
+  if (complete && !writer.MarkComplete(&cerr)) {
+    spdlog::error("{}", cerr);
+    ok = false;
+  }
+  if (!writer.Close(&cerr) && ok) {
+    spdlog::error("{}", cerr);
+    ok = false;
+  }
+
+  // Write back what the journal holds, also after a stop: both must agree.
+  JournalContents after;
+  std::vector<ResultRecord> current;
+  std::string lerr;
+  if (LoadJournal(paths.journal, &after, &lerr)) {
+    current = CurrentResults(after, entries);
+    if (hooks.write_back && !hooks.write_back(current, &lerr)) {
+      spdlog::error("writing results back: {}", lerr);
+      ok = false;
+    }
+  } else {
+    spdlog::error("{}", lerr);
+    ok = false;
+  }
+
+  if (!ok) {
+    spdlog::error("stopped: {}; {} of {} mutants recorded; run the same command again to resume",
+                  err.empty() ? "see above" : err, done, plan.mutants.size());
+    return kExitInternal;
+  }
+  if (run_oom_kills)
+    spdlog::warn("the kernel's OOM killer acted {} times in the run cgroup (a cell's backstop)", run_oom_kills);
+  if (hooks.summarize) hooks.summarize(current, seconds, summary.finished);
+  if (summary.stop_signal != 0) {
+    std::fprintf(stderr, "%zu of %zu done; run the same command again to resume\n", done, plan.mutants.size());
+    return ExitForSignal(summary.stop_signal);
+  }
+  std::fprintf(stderr, "%zu of %zu done; see `mutcell report --state-dir %s`\n", done, plan.mutants.size(),
+               paths.dir.c_str());
+  return summary.counts.count(Verdict::kError) ? kExitErrors : kExitOk;
+}
+
+}  // namespace mutcell

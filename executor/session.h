@@ -1,0 +1,42 @@
+#pragma once
+// One session of a run, whatever produced the plan: take the state lock,
+// load the journal, run what has no verdict yet in cells, journal every
+// result, and report. `mutcell run` and `mutcell mutmut` differ only in the
+// hooks they pass.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "executor/config.h"
+#include "executor/journal.h"
+#include "executor/plan.h"
+#include "executor/state_lock.h"
+
+namespace mutcell {
+
+class CellBackend;
+class Runner;
+
+/// What a front end adds to a session.
+struct SessionHooks {
+  /// Builds the runner once cells can be made. Default: exec mode.
+  std::function<std::unique_ptr<Runner>(std::string* err)> make_runner;
+  /// A verdict reached without running (e.g. no_tests), or nullopt to run it.
+  std::function<std::optional<Verdict>(const Mutant&)> decide_without_running;
+  /// Called after the scheduler stopped (finished, interrupted or failed) with
+  /// the result that counts for each mutant of the plan that has one. Writes
+  /// results back where the front end keeps them.
+  std::function<bool(const std::vector<ResultRecord>& current, std::string* err)> write_back;
+  /// Prints the front end's summary of the current results.
+  std::function<void(const std::vector<ResultRecord>& current, double seconds, size_t ran)> summarize;
+};
+
+/// Runs `plan` in cfg.state_dir under `lock` (already held). With `fresh`
+/// the old journal is kept as a backup and everything runs. Returns an exit
+/// status from exit_codes.h.
+int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const SessionHooks& hooks);
+
+}  // namespace mutcell
