@@ -63,10 +63,17 @@ class Applier {
       else if (k == "backend") ok = Backend(node, name);
       else if (k == "argv") ok = Argv(node, name);
       else if (k == "env") ok = Env(node, name);
+      else if (k == "python") ok = String(node, name, &cfg_->python, /*empty_ok=*/false);
+      else if (k == "strategy") ok = Strategy(node, name);
+      else if (k == "recycle_after") ok = Integer(node, name, 0, int64_t{1} << 40, &cfg_->recycle_after);
+      else if (k == "recycle_memory") ok = SizeOrZero(node, name, &cfg_->recycle_memory);
+      else if (k == "recycle_growth") ok = SizeOrZero(node, name, &cfg_->recycle_growth);
+      else if (k == "oom_exit_code") ok = Integer(node, name, -255, 255, &cfg_->oom_exit_code);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, cell_pids, timeout_s, kill_grace_s, "
-                "stop_grace_s, max_attempts, backend, argv, env)";
+                "stop_grace_s, max_attempts, backend, argv, env, python, strategy, recycle_after, "
+                "recycle_memory, recycle_growth, oom_exit_code)";
         ok = false;
       }
       if (!ok) return false;
@@ -114,6 +121,23 @@ class Applier {
       return Fail(n, name, std::string("expected a size (\"512M\") or integer bytes, not ") + TypeName(n));
     }
     *out = bytes;
+    return true;
+  }
+
+  bool SizeOrZero(const toml::node& n, const std::string& name, uint64_t* out) {
+    if (const auto* i = n.as_integer(); i && i->get() == 0) {
+      *out = 0;
+      return true;
+    }
+    return Size(n, name, out);
+  }
+
+  bool Strategy(const toml::node& n, const std::string& name) {
+    std::string s;
+    if (!String(n, name, &s, false)) return false;
+    if (s != "pytest-main" && s != "collected")
+      return Fail(n, name, Quote(s) + " is not a strategy (pytest-main or collected)");
+    cfg_->strategy = s;
     return true;
   }
 
@@ -227,6 +251,7 @@ std::string ConfigFingerprint(const Config& cfg) {
   nlohmann::json j = {
       {"cell_memory", cfg.cell_memory}, {"cell_pids", cfg.cell_pids}, {"timeout_s", cfg.timeout_s},
       {"kill_grace_s", cfg.kill_grace_s}, {"argv", cfg.argv},         {"env", cfg.env},
+      {"strategy", cfg.strategy},
   };
   return Fingerprint(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }

@@ -21,13 +21,22 @@ struct Config {
   std::string backend = "auto";             ///< auto, v2, v1, none
   std::vector<std::string> argv;            ///< default command of plan lines without argv
   std::map<std::string, std::string> env;   ///< default extra environment
+
+  // Python projects (`mutcell mutmut`): the fork server and mutmut's files.
+  std::string python = "python3";           ///< interpreter with mutmut and pytest installed
+  std::string strategy = "pytest-main";     ///< pytest-main or collected (docs/zygote-protocol.md)
+  uint64_t recycle_after = 1000;            ///< replace the zygote after this many children (0 = never)
+  uint64_t recycle_memory = 0;              ///< ... when its RSS exceeds this (0 = never)
+  uint64_t recycle_growth = 256ull << 20;   ///< ... when its RSS grew this much since warm-up (0 = never)
+  int oom_exit_code = 36;                   ///< mutmut exit code stored for `oom` (36: shown as timeout)
 };
 
 /// Reads a TOML file into *cfg, overriding only the keys present. In a file
 /// named pyproject.toml the keys live in [tool.mutcell] (absent table: no
 /// change); elsewhere at top level. Keys: state_dir, jobs, cell_memory (size
 /// string or integer bytes), cell_pids, timeout_s, kill_grace_s,
-/// stop_grace_s, max_attempts, backend, argv, [env]. Unknown keys, wrong
+/// stop_grace_s, max_attempts, backend, argv, [env], python, strategy,
+/// recycle_after, recycle_memory, recycle_growth (sizes), oom_exit_code. Unknown keys, wrong
 /// types and bad values are errors "PATH:LINE:COL: problem".
 bool LoadConfigFile(const std::string& path, Config* cfg, std::string* err);
 
