@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <set>
@@ -112,7 +113,23 @@ std::string CleanJsonError(const std::string& what) {
   const std::string line1 = "at line 1, column ";
   size_t at = s.find(line1);
   if (at != std::string::npos) s.replace(at, line1.size(), "at column ");
-  return s;
+  // The "last read" part quotes the input: control and non-ASCII bytes are
+  // shown as \xNN, and a long token is cut.
+  std::string out;
+  for (unsigned char c : s) {
+    if (out.size() > 240) {
+      out += "...";
+      break;
+    }
+    if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
 }
 
 bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }

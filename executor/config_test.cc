@@ -1,0 +1,231 @@
+#include "executor/config.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace mutcell {
+namespace {
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mutcell-config-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Writes `text` to `name` and loads it into cfg_; returns the error or "".
+  std::string Load(const std::string& text, const std::string& name = "mutcell.toml") {
+    path_ = dir_ + "/" + name;
+    std::ofstream(path_, std::ios::binary) << text;
+    std::string err;
+    if (LoadConfigFile(path_, &cfg_, &err)) return "";
+    EXPECT_FALSE(err.empty());
+    return err;
+  }
+
+  std::string dir_, path_;
+  Config cfg_;
+};
+
+TEST_F(ConfigFileTest, ReadsEveryKey) {
+  ASSERT_EQ(Load(R"(
+state_dir = "out/.state"
+jobs = 3
+cell_memory = "256M"
+cell_pids = 64
+timeout_s = 2.5
+kill_grace_s = 0
+stop_grace_s = 4
+max_attempts = 5
+backend = "v1"
+argv = ["python3", "-m", "pytest", ""]
+
+[env]
+PYTHONHASHSEED = "0"
+EMPTY = ""
+)"),
+            "");
+  EXPECT_EQ(cfg_.state_dir, "out/.state");
+  EXPECT_EQ(cfg_.jobs, 3);
+  EXPECT_EQ(cfg_.cell_memory, 256ull << 20);
+  EXPECT_EQ(cfg_.cell_pids, 64u);
+  EXPECT_EQ(cfg_.timeout_s, 2.5);
+  EXPECT_EQ(cfg_.kill_grace_s, 0);
+  EXPECT_EQ(cfg_.stop_grace_s, 4);
+  EXPECT_EQ(cfg_.max_attempts, 5);
+  EXPECT_EQ(cfg_.backend, "v1");
+  EXPECT_EQ(cfg_.argv, (std::vector<std::string>{"python3", "-m", "pytest", ""}));
+  EXPECT_EQ(cfg_.env.at("PYTHONHASHSEED"), "0");
+  EXPECT_EQ(cfg_.env.at("EMPTY"), "");
+}
+
+TEST_F(ConfigFileTest, OverridesOnlyKeysPresent) {
+  cfg_.jobs = 7;
+  cfg_.backend = "none";
+  ASSERT_EQ(Load("timeout_s = 9\n"), "");
+  EXPECT_EQ(cfg_.timeout_s, 9);
+  EXPECT_EQ(cfg_.jobs, 7);
+  EXPECT_EQ(cfg_.backend, "none");
+  EXPECT_EQ(cfg_.cell_memory, Config{}.cell_memory);
+}
+
+TEST_F(ConfigFileTest, CellMemoryAcceptsIntegerBytes) {
+  ASSERT_EQ(Load("cell_memory = 1048576\n"), "");
+  EXPECT_EQ(cfg_.cell_memory, 1048576u);
+  ASSERT_EQ(Load("cell_memory = \"1.5GiB\"\n"), "");
+  EXPECT_EQ(cfg_.cell_memory, 3ull << 29);
+}
+
+TEST_F(ConfigFileTest, PyprojectUsesToolMutcell) {
+  ASSERT_EQ(Load(R"(
+[project]
+name = "x"
+jobs = "not ours"
+
+[tool.black]
+line-length = 100
+
+[tool.mutcell]
+jobs = 2
+cell_memory = "1G"
+
+[tool.mutcell.env]
+A = "1"
+)",
+                 "pyproject.toml"),
+            "");
+  EXPECT_EQ(cfg_.jobs, 2);
+  EXPECT_EQ(cfg_.cell_memory, 1ull << 30);
+  EXPECT_EQ(cfg_.env.at("A"), "1");
+}
+
+TEST_F(ConfigFileTest, PyprojectWithoutOurTableChangesNothing) {
+  ASSERT_EQ(Load("[project]\nname = \"x\"\n[tool.black]\nx = 1\n", "pyproject.toml"), "");
+  EXPECT_EQ(cfg_.jobs, Config{}.jobs);
+  ASSERT_EQ(Load("[project]\nname = \"x\"\n", "pyproject.toml"), "");
+}
+
+TEST_F(ConfigFileTest, PyprojectUnknownKeyNamesTheFullKey) {
+  std::string err = Load("[project]\nname = \"x\"\n\n[tool.mutcell]\njobs = 1\n  celll_memory = \"1G\"\n",
+                         "pyproject.toml");
+  EXPECT_EQ(err.rfind(path_ + ":6:3: unknown key \"tool.mutcell.celll_memory\"", 0), 0u) << err;
+}
+
+TEST_F(ConfigFileTest, PyprojectToolMutcellMustBeATable) {
+  std::string err = Load("[tool]\nmutcell = 3\n", "pyproject.toml");
+  EXPECT_EQ(err.rfind(path_ + ":2:11: tool.mutcell: expected a table", 0), 0u) << err;
+}
+
+TEST_F(ConfigFileTest, ErrorLeavesConfigUntouched) {
+  cfg_.jobs = 7;
+  EXPECT_NE(Load("jobs = 2\ntimeout_s = \"soon\"\n"), "");
+  EXPECT_EQ(cfg_.jobs, 7);  // all or nothing
+}
+
+TEST_F(ConfigFileTest, MissingFileIsAnError) {
+  std::string err;
+  EXPECT_FALSE(LoadConfigFile(dir_ + "/absent.toml", &cfg_, &err));
+  EXPECT_NE(err.find(dir_ + "/absent.toml"), std::string::npos) << err;
+  EXPECT_NE(err.find("No such file"), std::string::npos) << err;
+}
+
+TEST_F(ConfigFileTest, SyntaxErrorNamesLineAndColumn) {
+  std::string err = Load("jobs = 2\ntimeout_s = = 3\n");
+  EXPECT_EQ(err.rfind(path_ + ":2:", 0), 0u) << err;
+  err = Load("[env]\nA = \"unterminated\n");
+  EXPECT_EQ(err.rfind(path_ + ":2:", 0), 0u) << err;
+  err = Load("jobs = 1\njobs = 2\n");  // TOML forbids redefinition
+  EXPECT_EQ(err.rfind(path_ + ":2:", 0), 0u) << err;
+}
+
+// ---- bad values: "PATH:LINE:COL: key: problem" --------------------------
+
+struct BadValue {
+  const char* toml;      // the file, the bad key on line 2
+  const char* location;  // ":2:COL: "
+  const char* expected;  // substring of the problem
+};
+
+class ConfigBadValueTest : public ConfigFileTest, public ::testing::WithParamInterface<BadValue> {};
+
+TEST_P(ConfigBadValueTest, IsRefusedNamingFileLineColumnAndKey) {
+  const BadValue& bad = GetParam();
+  std::string err = Load(std::string("# mutcell\n") + bad.toml + "\n");
+  EXPECT_EQ(err.rfind(path_ + bad.location, 0), 0u) << err;
+  EXPECT_NE(err.find(bad.expected), std::string::npos) << err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadInputs, ConfigBadValueTest,
+    ::testing::Values(
+        BadValue{"cell_memroy = \"1G\"", ":2:1: ", "unknown key \"cell_memroy\""},
+        BadValue{"  [env]\nA = \"1\"\n[other]\nx = 1", ":4:2: ", "unknown key \"other\""},
+        BadValue{"cell_memory = \"12XB\"", ":2:15: ", "cell_memory: size '12XB' has an unknown unit 'XB'"},
+        BadValue{"cell_memory = \"lots\"", ":2:15: ", "cell_memory: size 'lots' is not a number"},
+        BadValue{"cell_memory = \"0\"", ":2:15: ", "greater than 0"},
+        BadValue{"cell_memory = -5", ":2:15: ", "greater than 0"},
+        BadValue{"cell_memory = 1.5", ":2:15: ", "expected a size"},
+        BadValue{"cell_memory = \"99999999999T\"", ":2:15: ", "too large"},
+        BadValue{"jobs = \"4\"", ":2:8: ", "jobs: expected an integer, not a string"},
+        BadValue{"jobs = -1", ":2:8: ", "jobs: -1 is out of range (0 to 4096)"},
+        BadValue{"jobs = 1.5", ":2:8: ", "expected an integer, not a float"},
+        BadValue{"cell_pids = 0", ":2:13: ", "out of range"},
+        BadValue{"max_attempts = 0", ":2:16: ", "out of range (1 to 100)"},
+        BadValue{"timeout_s = 0", ":2:13: ", "timeout_s: must be greater than 0"},
+        BadValue{"timeout_s = -2.0", ":2:13: ", "greater than 0"},
+        BadValue{"timeout_s = inf", ":2:13: ", "at most"},
+        BadValue{"timeout_s = nan", ":2:13: ", "greater than 0"},
+        BadValue{"timeout_s = true", ":2:13: ", "expected a number of seconds, not a boolean"},
+        BadValue{"kill_grace_s = -1", ":2:16: ", "at least 0"},
+        BadValue{"stop_grace_s = \"10s\"", ":2:16: ", "expected a number of seconds, not a string"},
+        BadValue{"backend = \"v3\"", ":2:11: ", "backend: \"v3\" is not a backend (auto, v2, v1, none)"},
+        BadValue{"backend = 2", ":2:11: ", "expected a string"},
+        BadValue{"state_dir = \"\"", ":2:13: ", "state_dir: must not be empty"},
+        BadValue{"state_dir = \"a\\u0000b\"", ":2:13: ", "NUL"},
+        BadValue{"argv = \"pytest -x\"", ":2:8: ", "argv: expected an array of strings, not a string"},
+        BadValue{"argv = [\"pytest\", 3]", ":2:19: ", "argv[1]: expected a string, not an integer"},
+        BadValue{"argv = [\"\", \"x\"]", ":2:9: ", "argv[0]: must not be empty"},
+        BadValue{"env = [\"A=1\"]", ":2:7: ", "env: expected a table of strings, not an array"},
+        BadValue{"env = { A = 1 }", ":2:13: ", "env.A: expected a string, not an integer"},
+        BadValue{"env = { \"A=B\" = \"1\" }", ":2:9: ", "env: invalid variable name \"A=B\""},
+        BadValue{"[env]\nX = { y = \"z\" }", ":3:5: ", "env.X: expected a string, not a table"}));
+
+TEST(ConfigFingerprintTest, ChangesWithVerdictSettingsOnly) {
+  Config base;
+  std::string fp = ConfigFingerprint(base);
+  EXPECT_EQ(fp.size(), 64u);
+  EXPECT_EQ(ConfigFingerprint(base), fp);
+  Config c = base;
+  c.jobs = 9;
+  c.state_dir = "/elsewhere";
+  c.stop_grace_s = 99;
+  c.max_attempts = 9;
+  EXPECT_EQ(ConfigFingerprint(c), fp);
+  c = base;
+  c.cell_memory += 1;
+  EXPECT_NE(ConfigFingerprint(c), fp);
+  c = base;
+  c.cell_pids += 1;
+  EXPECT_NE(ConfigFingerprint(c), fp);
+  c = base;
+  c.timeout_s += 1;
+  EXPECT_NE(ConfigFingerprint(c), fp);
+  c = base;
+  c.kill_grace_s += 1;
+  EXPECT_NE(ConfigFingerprint(c), fp);
+  c = base;
+  c.argv = {"x"};
+  EXPECT_NE(ConfigFingerprint(c), fp);
+  c = base;
+  c.env["A"] = "";
+  EXPECT_NE(ConfigFingerprint(c), fp);
+}
+
+}  // namespace
+}  // namespace mutcell

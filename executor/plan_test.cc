@@ -1,0 +1,271 @@
+#include "executor/plan.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace mutcell {
+namespace {
+
+class PlanFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mutcell-plan-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/plan.jsonl";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::string& text) {
+    std::ofstream f(path_, std::ios::binary);
+    f << text;
+  }
+  // Loads the plan; returns the error ("" on success).
+  std::string Load(const std::string& text, const PlanDefaults& defaults = {}) {
+    Write(text);
+    std::string err;
+    plan_ = Plan{};
+    if (LoadPlan(path_, defaults, &plan_, &err)) return "";
+    EXPECT_FALSE(err.empty());
+    return err;
+  }
+
+  std::string dir_, path_;
+  Plan plan_;
+};
+
+TEST(FingerprintTest, IsSha256OfKnownVectors) {
+  EXPECT_EQ(Fingerprint(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Fingerprint("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Fingerprint("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // 55, 56 and 64 bytes straddle the padding boundary.
+  EXPECT_EQ(Fingerprint(std::string(55, 'a')),
+            "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+  EXPECT_EQ(Fingerprint(std::string(56, 'a')),
+            "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+  EXPECT_EQ(Fingerprint(std::string(64, 'a')),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+  EXPECT_EQ(Fingerprint(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_F(PlanFileTest, LoadsAFullLine) {
+  ASSERT_EQ(Load(R"({"id":"m1","argv":["python3","-c","pass"],"env":{"A":"1"},"cwd":"/tmp",)"
+                 R"("timeout_s":5,"estimate_s":0.25,"tests":["t::a","t::b"]})"
+                 "\n"),
+            "");
+  ASSERT_EQ(plan_.mutants.size(), 1u);
+  const Mutant& m = plan_.mutants[0];
+  EXPECT_EQ(m.id, "m1");
+  EXPECT_EQ(m.argv, (std::vector<std::string>{"python3", "-c", "pass"}));
+  EXPECT_EQ(m.env.at("A"), "1");
+  EXPECT_EQ(m.cwd, "/tmp");
+  EXPECT_EQ(m.timeout_s, 5.0);
+  EXPECT_EQ(m.estimate_s, 0.25);
+  EXPECT_EQ(m.tests, (std::vector<std::string>{"t::a", "t::b"}));
+  EXPECT_EQ(m.fingerprint.size(), 64u);
+  EXPECT_EQ(plan_.fingerprint.size(), 64u);
+  EXPECT_EQ(plan_.path, path_);
+}
+
+TEST_F(PlanFileTest, SkipsBlankLinesAndAcceptsCrlfAndNoFinalNewline) {
+  ASSERT_EQ(Load("\n  \r\n{\"id\":\"a\",\"argv\":[\"x\"]}\r\n\n{\"id\":\"b\",\"argv\":[\"y\"]}"), "");
+  ASSERT_EQ(plan_.mutants.size(), 2u);
+  EXPECT_EQ(plan_.mutants[0].id, "a");
+  EXPECT_EQ(plan_.mutants[1].id, "b");
+}
+
+TEST_F(PlanFileTest, DefaultsFillArgvCwdAndEnv) {
+  PlanDefaults d;
+  d.argv = {"pytest", "-x"};
+  d.cwd = "/work";
+  d.env = {{"A", "default"}, {"B", "default"}};
+  ASSERT_EQ(Load(R"({"id":"a","env":{"B":"line"}})"
+                 "\n"
+                 R"({"id":"b","argv":["own"],"cwd":"/elsewhere"})"
+                 "\n",
+                 d),
+            "");
+  const Mutant& a = plan_.mutants[0];
+  EXPECT_EQ(a.argv, d.argv);
+  EXPECT_EQ(a.cwd, "/work");
+  EXPECT_EQ(a.env.at("A"), "default");
+  EXPECT_EQ(a.env.at("B"), "line");
+  const Mutant& b = plan_.mutants[1];
+  EXPECT_EQ(b.argv, std::vector<std::string>{"own"});
+  EXPECT_EQ(b.cwd, "/elsewhere");
+}
+
+TEST_F(PlanFileTest, FingerprintsAreStableAndChangeWithWhatDecidesTheVerdict) {
+  std::string base = R"({"id":"a","argv":["x"],"env":{"K":"v"},"timeout_s":2})";
+  ASSERT_EQ(Load(base + "\n"), "");
+  std::string fp = plan_.mutants[0].fingerprint, plan_fp = plan_.fingerprint;
+  // Key order and whitespace do not matter; estimate_s only orders the run.
+  ASSERT_EQ(Load(R"({ "timeout_s": 2.0, "env": {"K": "v"}, "argv": ["x"], "id": "a", "estimate_s": 9 })"
+                 "\n"),
+            "");
+  EXPECT_EQ(plan_.mutants[0].fingerprint, fp);
+  EXPECT_EQ(plan_.fingerprint, plan_fp);
+  for (const char* changed : {R"({"id":"a","argv":["x","y"],"env":{"K":"v"},"timeout_s":2})",
+                              R"({"id":"a","argv":["x"],"env":{"K":"w"},"timeout_s":2})",
+                              R"({"id":"a","argv":["x"],"env":{"K":"v"},"timeout_s":3})",
+                              R"({"id":"a","argv":["x"],"env":{"K":"v"}})",
+                              R"({"id":"a","argv":["x"],"env":{"K":"v"},"timeout_s":2,"cwd":"/"})",
+                              R"({"id":"a","argv":["x"],"env":{"K":"v"},"timeout_s":2,"tests":["t"]})",
+                              R"({"id":"b","argv":["x"],"env":{"K":"v"},"timeout_s":2})"}) {
+    ASSERT_EQ(Load(std::string(changed) + "\n"), "") << changed;
+    EXPECT_NE(plan_.mutants[0].fingerprint, fp) << changed;
+    EXPECT_NE(plan_.fingerprint, plan_fp) << changed;
+  }
+  // The plan fingerprint depends on order.
+  ASSERT_EQ(Load("{\"id\":\"a\",\"argv\":[\"x\"]}\n{\"id\":\"b\",\"argv\":[\"x\"]}\n"), "");
+  std::string ab = plan_.fingerprint;
+  ASSERT_EQ(Load("{\"id\":\"b\",\"argv\":[\"x\"]}\n{\"id\":\"a\",\"argv\":[\"x\"]}\n"), "");
+  EXPECT_NE(plan_.fingerprint, ab);
+}
+
+// ---- bad input: every message names PATH:LINE and the problem -----------
+
+struct BadLine {
+  const char* line;
+  const char* expected;  // substring of the message after "PATH:2: "
+};
+
+class PlanBadLineTest : public PlanFileTest, public ::testing::WithParamInterface<BadLine> {};
+
+TEST_P(PlanBadLineTest, IsRefusedNamingFileAndLine) {
+  const BadLine& bad = GetParam();
+  // A good first line, so the bad one is line 2.
+  std::string err = Load(std::string("{\"id\":\"ok\",\"argv\":[\"x\"]}\n") + bad.line + "\n");
+  EXPECT_EQ(err.rfind(path_ + ":2: ", 0), 0u) << err;
+  EXPECT_NE(err.find(bad.expected), std::string::npos) << err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadInputs, PlanBadLineTest,
+    ::testing::Values(
+        BadLine{"not json", "not JSON"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"]", "not JSON"},            // cut short
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"]} trailing", "not JSON"},  // junk after the object
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],}", "not JSON"},          // trailing comma
+        BadLine{"{\"id\":\"\xff\xfe\",\"argv\":[\"x\"]}", "not JSON"},    // invalid UTF-8
+        BadLine{"[\"a\"]", "expected a JSON object, not array"},
+        BadLine{"\"a\"", "expected a JSON object, not string"},
+        BadLine{"42", "expected a JSON object, not number"},
+        BadLine{"null", "expected a JSON object, not null"},
+        BadLine{"{\"argv\":[\"x\"]}", "missing \"id\""},
+        BadLine{"{\"id\":\"\",\"argv\":[\"x\"]}", "\"id\" is empty"},
+        BadLine{"{\"id\":7,\"argv\":[\"x\"]}", "\"id\" must be a string, not number"},
+        BadLine{"{\"id\":null,\"argv\":[\"x\"]}", "\"id\" must be a string, not null"},
+        BadLine{"{\"id\":\"a\",\"argv\":\"x\"}", "\"argv\" must be an array of strings, not string"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\",1]}", "\"argv[1]\" must be a string, not number"},
+        BadLine{"{\"id\":\"a\",\"argv\":[]}", "\"argv\" is empty"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"\"]}", "\"argv[0]\" is empty"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\\u0000y\"]}", "\"argv[0]\" contains a NUL"},
+        BadLine{"{\"id\":\"a\"}", "no \"argv\" and no default command"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"env\":[\"A=1\"]}", "\"env\" must be an object"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"env\":{\"A\":1}}", "\"env.A\" must be a string, not number"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"env\":{\"A=B\":\"1\"}}", "invalid variable name"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"env\":{\"\":\"1\"}}", "invalid variable name"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"cwd\":5}", "\"cwd\" must be a string, not number"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"timeout_s\":\"5\"}", "\"timeout_s\" must be a number"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"timeout_s\":true}", "\"timeout_s\" must be a number"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"timeout_s\":0}", "greater than 0"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"timeout_s\":-1}", "greater than 0"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"timeout_s\":1e300}", "at most"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"estimate_s\":-0.5}", "at least 0"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"tests\":\"t\"}", "\"tests\" must be an array"},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"argvv\":[\"x\"]}", "unknown key \"argvv\""},
+        BadLine{"{\"id\":\"a\",\"argv\":[\"x\"],\"\\u001b[31m\":1}", "unknown key \"\\u001b[31m\""},
+        BadLine{"{\"id\":\"a\",\"id\":\"b\",\"argv\":[\"x\"]}", "key \"id\" appears more than once"},
+        BadLine{"{\"id\":\"ok\",\"argv\":[\"y\"]}", "duplicate id \"ok\" (first on line 1)"}));
+
+TEST_F(PlanFileTest, DuplicateIdNamesBothLines) {
+  std::string err = Load("{\"id\":\"a\",\"argv\":[\"x\"]}\n\n{\"id\":\"b\",\"argv\":[\"x\"]}\n"
+                         "{\"id\":\"a\",\"argv\":[\"y\"]}\n");
+  EXPECT_EQ(err, path_ + ":4: duplicate id \"a\" (first on line 1)");
+}
+
+TEST_F(PlanFileTest, ParseErrorNamesTheColumnNotLineOne) {
+  std::string err = Load("{\"id\":\"a\",\"argv\":[\"x\"]}\n{\"id\": nope}\n");
+  EXPECT_EQ(err.rfind(path_ + ":2: not JSON: parse error at column ", 0), 0u) << err;
+  EXPECT_EQ(err.find("json.exception"), std::string::npos) << err;
+}
+
+TEST_F(PlanFileTest, ParseErrorQuotesInputSafely) {
+  // A raw escape byte and an invalid UTF-8 byte must not reach the terminal.
+  std::string err = Load("{\"id\":\"a\x1b[2J\",\"argv\":[\"x\"]}\n");
+  EXPECT_NE(err.find("not JSON"), std::string::npos) << err;
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+  err = Load("{\"id\":\"a\xff\",\"argv\":[\"x\"]}\n");
+  EXPECT_NE(err.find("\\xff"), std::string::npos) << err;
+  EXPECT_EQ(err.find('\xff'), std::string::npos) << err;
+  // A long token in "last read" is cut.
+  err = Load("{\"id\":\"" + std::string(100000, 'q') + "\x01\"}\n");
+  EXPECT_LT(err.size(), 400u + path_.size()) << err.size();
+}
+
+TEST_F(PlanFileTest, AbsurdlyLongLineIsRefusedBeforeParsing) {
+  // Not JSON at all: if it were parsed, the message would say "not JSON".
+  std::string err = Load("{\"id\":\"a\",\"argv\":[\"x\"]}\n" + std::string(kMaxPlanLineBytes + 1, 'x') + "\n");
+  EXPECT_EQ(err, path_ + ":2: line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes");
+  // Also without a final newline, and much longer than the read buffer.
+  err = Load(std::string(3 * kMaxPlanLineBytes, '{'));
+  EXPECT_EQ(err, path_ + ":1: line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes");
+}
+
+TEST_F(PlanFileTest, LineOfExactlyTheLimitIsAccepted) {
+  std::string head = "{\"id\":\"a\",\"argv\":[\"";
+  std::string tail = "\"]}";
+  std::string line = head + std::string(kMaxPlanLineBytes - head.size() - tail.size(), 'x') + tail;
+  ASSERT_EQ(line.size(), kMaxPlanLineBytes);
+  EXPECT_EQ(Load(line + "\n"), "");
+}
+
+TEST_F(PlanFileTest, HugeIdIsCutShortInMessages) {
+  std::string id(5000, 'z');
+  std::string line = "{\"id\":\"" + id + "\",\"argv\":[\"x\"]}\n";
+  std::string err = Load(line + line);
+  EXPECT_NE(err.find("duplicate id"), std::string::npos);
+  EXPECT_LT(err.size(), 400u) << err.size();
+}
+
+TEST_F(PlanFileTest, EmptyPlanIsAnError) {
+  EXPECT_EQ(Load(""), path_ + ": the plan has no mutants");
+  EXPECT_EQ(Load("\n\n   \n"), path_ + ": the plan has no mutants");
+}
+
+TEST_F(PlanFileTest, MissingFileIsAnError) {
+  std::string err;
+  Plan plan;
+  EXPECT_FALSE(LoadPlan(dir_ + "/absent.jsonl", {}, &plan, &err));
+  EXPECT_NE(err.find(dir_ + "/absent.jsonl: cannot open the plan: No such file"), std::string::npos) << err;
+}
+
+TEST_F(PlanFileTest, ErrorLeavesTheOutputUntouched) {
+  Plan plan;
+  plan.path = "keep";
+  Write("{\"id\":\"a\",\"argv\":[\"x\"]}\nbad\n");
+  std::string err;
+  EXPECT_FALSE(LoadPlan(path_, {}, &plan, &err));
+  EXPECT_EQ(plan.path, "keep");
+  EXPECT_TRUE(plan.mutants.empty());
+}
+
+TEST(ParsePlanLineTest, UsesWhereAsPrefix) {
+  Mutant m;
+  std::string err;
+  EXPECT_FALSE(ParsePlanLine("{}", "stdin:9", {}, &m, &err));
+  EXPECT_EQ(err, "stdin:9: missing \"id\"");
+  EXPECT_TRUE(ParsePlanLine("{\"id\":\"x\",\"argv\":[\"a\"]}", "stdin:9", {}, &m, &err)) << err;
+  EXPECT_EQ(m.fingerprint, MutantFingerprint(m));
+}
+
+}  // namespace
+}  // namespace mutcell
