@@ -11,6 +11,7 @@
 
 #include "executor/config.h"
 #include "executor/exit_codes.h"
+#include "executor/mutmut_command.h"
 #include "executor/report_command.h"
 #include "executor/run_command.h"
 #include "limits/size.h"
@@ -31,6 +32,12 @@ struct Overrides {
   int64_t cell_pids = -1;
   int max_attempts = -1;
   double stop_grace_s = -1;
+  std::string python;
+  std::string strategy;
+  int64_t recycle_after = -1;
+  std::string recycle_memory;
+  std::string recycle_growth;
+  int oom_exit_code = -1000;
 };
 
 void AddRunOptions(CLI::App* cmd, Overrides* o) {
@@ -47,6 +54,33 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--stop-grace", o->stop_grace_s, "Seconds running mutants get after SIGINT/SIGTERM (default 10)")
       ->check(CLI::NonNegativeNumber);
+}
+
+void AddPythonOptions(CLI::App* cmd, Overrides* o) {
+  cmd->add_option("--python", o->python, "Python with mutmut and pytest installed (default python3)");
+  cmd->add_option("--strategy", o->strategy, "pytest-main or collected (default pytest-main)")
+      ->check(CLI::IsMember({"pytest-main", "collected"}));
+  cmd->add_option("--recycle-after", o->recycle_after, "Replace the fork server after N children (0: never; default 1000)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--recycle-memory", o->recycle_memory, "... when its memory exceeds SIZE (0: never; default 0)");
+  cmd->add_option("--recycle-growth", o->recycle_growth, "... when its memory grew by SIZE since warm-up (default 256M)");
+  cmd->add_option("--oom-exit-code", o->oom_exit_code, "mutmut exit code stored for oom (default 36, shown as timeout)")
+      ->check(CLI::Range(-255, 255));
+}
+
+bool ParseSizeOption(const char* name, const std::string& text, bool zero_ok, uint64_t* out) {
+  std::string err;
+  uint64_t bytes = 0;
+  if (!ParseSize(text, &bytes, &err)) {
+    spdlog::error("{}: {}", name, err);
+    return false;
+  }
+  if (bytes == 0 && !zero_ok) {
+    spdlog::error("{}: must be greater than 0", name);
+    return false;
+  }
+  *out = bytes;
+  return true;
 }
 
 bool FileExists(const std::string& p) { return access(p.c_str(), F_OK) == 0; }
@@ -82,6 +116,14 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (o.cell_pids > 0) cfg->cell_pids = static_cast<uint64_t>(o.cell_pids);
   if (o.max_attempts > 0) cfg->max_attempts = o.max_attempts;
   if (o.stop_grace_s >= 0) cfg->stop_grace_s = o.stop_grace_s;
+  if (!o.python.empty()) cfg->python = o.python;
+  if (!o.strategy.empty()) cfg->strategy = o.strategy;
+  if (o.recycle_after >= 0) cfg->recycle_after = static_cast<uint64_t>(o.recycle_after);
+  if (!o.recycle_memory.empty() && !ParseSizeOption("--recycle-memory", o.recycle_memory, true, &cfg->recycle_memory))
+    return false;
+  if (!o.recycle_growth.empty() && !ParseSizeOption("--recycle-growth", o.recycle_growth, true, &cfg->recycle_growth))
+    return false;
+  if (o.oom_exit_code != -1000) cfg->oom_exit_code = o.oom_exit_code;
   return true;
 }
 
@@ -109,6 +151,20 @@ int main(int argc, char** argv) {
   run->add_flag("--fresh", fresh, "Start over (the old journal is kept as a backup)");
   AddRunOptions(run, &run_over);
 
+  Overrides mutmut_over;
+  MutmutArgs mutmut_args;
+  CLI::App* mutmut = app.add_subcommand(
+      "mutmut", "In a mutmut project: prepare with mutmut, run every mutant through a fork server in cells, "
+                "write the verdicts back (the drop-in for `mutmut run`)");
+  mutmut->add_option("names", mutmut_args.names, "Mutant names or globs (default: every unchecked mutant)");
+  mutmut->add_option("--max-children", mutmut_over.jobs, "Mutants at once, as in mutmut (default: CPUs)")
+      ->check(CLI::PositiveNumber);
+  mutmut->add_flag("--fresh", mutmut_args.fresh, "Test every selected mutant again (the old journal is kept)");
+  mutmut->add_flag("--skip-prepare", mutmut_args.skip_prepare,
+                   "Use mutants/ as it is, without mutmut's preparation (it must be complete)");
+  AddRunOptions(mutmut, &mutmut_over);
+  AddPythonOptions(mutmut, &mutmut_over);
+
   ReportArgs report_args;
   CLI::App* report = app.add_subcommand("report", "Show the results recorded in a state directory");
   report->add_option("--state-dir", report_args.state_dir, "State directory (default .mutcell)");
@@ -132,6 +188,11 @@ int main(int argc, char** argv) {
     Config cfg;
     if (!ResolveConfig(run_over, &cfg)) return kExitBadInput;
     return RunCommand(cfg, plan_path, fresh);
+  }
+  if (mutmut->parsed()) {
+    Config cfg;
+    if (!ResolveConfig(mutmut_over, &cfg)) return kExitBadInput;
+    return MutmutCommand(cfg, mutmut_args);
   }
   if (report->parsed()) return ReportCommand(report_args);
   return kExitBadInput;

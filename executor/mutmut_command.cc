@@ -1,0 +1,206 @@
+#include "executor/mutmut_command.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "executor/atomic_file.h"
+#include "executor/exit_codes.h"
+#include "executor/mutmut_files.h"
+#include "executor/plan.h"
+#include "executor/session.h"
+#include "executor/state_dir.h"
+#include "executor/state_lock.h"
+#include "limits/size.h"
+#include "sandbox/zygote_runner.h"
+
+namespace mutcell {
+namespace fs = std::filesystem;
+
+std::string ZygoteScriptDir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = exe.parent_path().parent_path() / "share" / "mutcell";
+    if (fs::exists(installed / "mutcell_zygote.py")) return installed.string();
+  }
+  return std::string(MUTCELL_SOURCE_DIR) + "/sandbox/zygote";
+}
+
+namespace {
+
+/// Runs mutmut's preparation in this directory; its output goes to ours.
+int Prepare(const Config& cfg, const MutmutArgs& args, int jobs, const std::string& summary_path,
+            nlohmann::json* summary) {
+  std::vector<std::string> argv = {cfg.python, ZygoteScriptDir() + "/mutcell_prepare.py", "--out", summary_path,
+                                   "--max-children", std::to_string(jobs)};
+  for (const std::string& n : args.names) argv.push_back(n);
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execvp(cargv[0], cargv.data());
+    std::fprintf(stderr, "mutcell: cannot run %s: %s\n", cargv[0], std::strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+    spdlog::error("cannot run mutmut's preparation: {}", std::strerror(errno));
+    return kExitInternal;
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code == 127) {
+      spdlog::error("cannot run {} (set `python` in [tool.mutcell] or --python)", cfg.python);
+      return kExitBadInput;
+    }
+    spdlog::error("mutmut's preparation failed (exit {}); see its output above", code);
+    return code == 2 ? kExitBadInput : kExitInternal;
+  }
+  std::string text, err;
+  if (!ReadWholeFile(summary_path, &text, &err)) {
+    spdlog::error("{}", err);
+    return kExitInternal;
+  }
+  *summary = nlohmann::json::parse(text, nullptr, false);
+  return kExitOk;
+}
+
+int JobsFor(const Config& cfg) {
+  if (cfg.jobs > 0) return cfg.jobs;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+/// mutmut's emoji per status, for a summary line like its own.
+const std::map<std::string, std::string>& Emoji() {
+  static const std::map<std::string, std::string> e = {
+      {"killed", "🎉"}, {"no tests", "🫥"}, {"timeout", "⏰"}, {"suspicious", "🤔"},
+      {"survived", "🙁"}, {"skipped", "🔇"}, {"segfault", "💥"}, {"caught by type check", "🧙"},
+  };
+  return e;
+}
+
+}  // namespace
+
+int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
+  const std::string project = fs::current_path().string();
+  if (!fs::exists("pyproject.toml") && !fs::exists("setup.cfg")) {
+    spdlog::error("{}: no pyproject.toml or setup.cfg here; run `mutcell mutmut` in a mutmut project", project);
+    return kExitBadInput;
+  }
+  std::string err;
+  StateLock lock;
+  if (!lock.TryAcquire(cfg.state_dir, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  const int jobs = JobsFor(cfg);
+  nlohmann::json prepared = nlohmann::json::object();
+  if (!args.skip_prepare) {
+    int code = Prepare(cfg, args, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", &prepared);
+    if (code != kExitOk) return code;
+  }
+
+  MutmutTimeouts timeouts;
+  if (!LoadMutmutTimeouts(project, &timeouts, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  std::vector<MutmutMutant> mutants;
+  if (!ListMutmutMutants(project, timeouts, &mutants, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  Plan plan;
+  plan.path = project + "/mutants";
+  std::map<std::string, const MutmutMutant*> by_name;
+  std::string all;
+  for (const MutmutMutant& mm : mutants) {
+    if (!MutantSelected(mm.name, args.names)) continue;
+    // Like mutmut: a stored result stands unless the mutant was named (or --fresh).
+    if (mm.exit_code && args.names.empty() && !args.fresh) continue;
+    Mutant m;
+    m.id = mm.name;
+    m.tests = mm.tests;
+    m.estimate_s = mm.estimate_s;
+    m.timeout_s = mm.timeout_s;
+    m.cwd = project;
+    std::string identity = mm.name;
+    for (const std::string& t : mm.tests) identity += "\n" + t;
+    m.fingerprint = Fingerprint(identity);
+    all += m.fingerprint;
+    by_name[m.id] = &mm;
+    plan.mutants.push_back(std::move(m));
+  }
+  plan.fingerprint = Fingerprint(all);
+  if (!args.names.empty() && plan.mutants.empty()) {
+    spdlog::error("no mutant matches {}", nlohmann::json(args.names).dump());
+    return kExitBadInput;
+  }
+
+  ZygoteOptions zopts;
+  zopts.command = {cfg.python, ZygoteScriptDir() + "/mutcell_zygote.py", "--project", project, "--strategy",
+                   cfg.strategy};
+  zopts.log_path = StatePaths(cfg.state_dir).logs + "/zygote.log";
+  zopts.recycle_after = cfg.recycle_after;
+  zopts.recycle_memory = cfg.recycle_memory;
+  zopts.recycle_growth = cfg.recycle_growth;
+
+  SessionHooks hooks;
+  hooks.decide_without_running = [](const Mutant& m) -> std::optional<Verdict> {
+    if (m.tests.empty()) return Verdict::kNoTests;
+    return std::nullopt;
+  };
+  hooks.make_runner = [&](std::string* rerr) -> std::unique_ptr<Runner> {
+    auto runner = std::make_unique<ZygoteRunner>(zopts);
+    if (!runner->StartAndWaitReady(600, rerr)) return nullptr;
+    return runner;
+  };
+  hooks.write_back = [&](const std::vector<ResultRecord>& current, std::string* werr) {
+    std::map<std::string, std::vector<MutmutResult>> by_file;
+    for (const ResultRecord& r : current) {
+      auto it = by_name.find(r.id);
+      if (it == by_name.end()) continue;
+      std::optional<int> code = MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, cfg.oom_exit_code);
+      if (!code) continue;  // error: stays "not checked", so mutmut and mutcell retry it
+      MutmutResult res;
+      res.key = r.id;
+      res.exit_code = *code;
+      res.duration_s = r.duration_s;
+      res.estimate_s = it->second->estimate_s;
+      by_file[it->second->meta_path].push_back(res);
+    }
+    for (const auto& [path, results] : by_file)
+      if (!WriteMutmutResults(path, results, werr)) return false;
+    return true;
+  };
+  hooks.summarize = [&](const std::vector<ResultRecord>& current, double seconds, size_t ran) {
+    std::map<std::string, size_t> by_status;
+    size_t oom = 0;
+    for (const ResultRecord& r : current) {
+      if (r.verdict == Verdict::kOom) oom++;
+      by_status[MutmutStatus(MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, cfg.oom_exit_code))]++;
+    }
+    std::string line;
+    for (const char* s : {"killed", "no tests", "timeout", "suspicious", "survived", "skipped"})
+      line += Emoji().at(s) + " " + std::to_string(by_status[s]) + "  ";
+    std::fprintf(stdout, "%zu/%zu  %s(oom %zu)\n", current.size(), plan.mutants.size(), line.c_str(), oom);
+    if (ran > 0 && seconds > 0) std::fprintf(stdout, "%.2f mutations/second\n", static_cast<double>(ran) / seconds);
+    std::fflush(stdout);
+  };
+  if (prepared.contains("clean_run_maxrss_bytes") && prepared["clean_run_maxrss_bytes"].is_number_unsigned())
+    spdlog::info("clean test run: {:.2f} s, peak {}", prepared.value("clean_run_s", 0.0),
+                 FormatSize(prepared["clean_run_maxrss_bytes"].get<uint64_t>()));
+  return RunSession(cfg, plan, args.fresh, lock, hooks);
+}
+
+}  // namespace mutcell
