@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mutcell {
 
@@ -24,6 +25,7 @@ struct CellUsage {
   bool limit_reached = false;      ///< mutcell saw the cell reach its memory limit
   bool kernel_oom_kill = false;    ///< the kernel's OOM killer acted inside the cell (backstop)
   uint64_t oom_kills = 0;          ///< the cell's own oom_kill count (v2 memory.events, v1 oom_control)
+  uint64_t pids_max_hits = 0;      ///< forks refused at pids_max (pids.events "max"); none: times the scan found more
 };
 
 /// One cell. Not thread-safe; owned by the scheduler for one attempt.
@@ -39,6 +41,12 @@ class Cell {
   /// paths prepared at creation). Returns false if the move failed; the child
   /// must then _exit without running anything.
   virtual bool JoinFromChild() = 0;
+
+  /// The cgroup.procs files a process writes its own pid into to join the
+  /// cell (for fork servers, whose children join themselves). Empty for the
+  /// none backend: there a child joins with setpgid(0, 0) and the parent
+  /// calls Adopt().
+  virtual std::vector<std::string> ProcsFiles() const { return {}; }
 
   /// Called by the parent once the first process of the cell exists (the none
   /// backend tracks its process group; cgroup backends may ignore it).

@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <set>
+#include <thread>
 
 namespace mutcell {
 namespace {
@@ -424,6 +427,94 @@ std::vector<std::string> ListSubdirs(const std::string& dir, std::string_view pr
   closedir(d);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+bool ParseProcStat(std::string_view text, ProcStat* out, std::string* err) {
+  size_t open_paren = text.find('(');
+  size_t close_paren = text.rfind(')');
+  uint64_t pid = 0;
+  if (open_paren == std::string_view::npos || close_paren == std::string_view::npos ||
+      close_paren < open_paren || !ParseDecimal(Trim(text.substr(0, open_paren)), &pid)) {
+    *err = "not a /proc/<pid>/stat line: '" + std::string(text.substr(0, 64)) + "'";
+    return false;
+  }
+  std::vector<std::string_view> f = SplitWords(Trim(text.substr(close_paren + 1)));
+  // f[k] is field k + 3 of proc(5): state, ppid, pgrp, session, ..., rss is field 24.
+  uint64_t ppid = 0, pgrp = 0, session = 0;
+  if (f.size() < 22 || f[0].size() != 1 || !ParseDecimal(f[1], &ppid) ||
+      !ParseDecimal(f[2], &pgrp) || !ParseDecimal(f[3], &session) ||
+      !ParseDecimal(f[17], &out->num_threads) || !ParseDecimal(f[19], &out->start_time) ||
+      !ParseDecimal(f[21], &out->rss_pages)) {
+    *err = "malformed /proc/" + std::to_string(pid) + "/stat";
+    return false;
+  }
+  out->pid = static_cast<pid_t>(pid);
+  out->state = f[0][0];
+  out->ppid = static_cast<pid_t>(ppid);
+  out->pgrp = static_cast<pid_t>(pgrp);
+  out->session = static_cast<pid_t>(session);
+  return true;
+}
+
+bool KillAllListed(const std::vector<std::string>& procs_files, int timeout_ms, std::string* err) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto pause = std::chrono::microseconds(200);
+  for (;;) {
+    std::set<pid_t> seen;
+    std::string where;
+    for (const std::string& f : procs_files) {
+      std::vector<pid_t> pids;
+      if (!ReadPidList(f, &pids, err)) return false;
+      if (!pids.empty() && where.empty()) where = f;
+      seen.insert(pids.begin(), pids.end());
+    }
+    if (seen.empty()) return true;
+    for (pid_t p : seen) kill(p, SIGKILL);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      *err = where + ": " + std::to_string(seen.size()) + " process(es) still alive after " +
+             std::to_string(timeout_ms) + " ms of SIGKILL";
+      return false;
+    }
+    // Killed tasks leave the list only once they have exited; back off a little.
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10000));
+  }
+}
+
+bool RemoveCgroupDir(const std::string& dir, int timeout_ms, std::string* err) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    int saved = errno;
+    if (saved != EBUSY || std::chrono::steady_clock::now() >= deadline) {
+      *err = "rmdir " + dir + ": " + std::strerror(saved);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+bool RemoveCgroupTree(const std::string& dir, std::string* err) {
+  if (!PathExists(dir)) return true;
+  bool ok = true;
+  for (const std::string& sub : ListSubdirs(dir, "")) {
+    std::string suberr;
+    if (!RemoveCgroupTree(dir + "/" + sub, &suberr)) {
+      if (ok) *err = suberr;
+      ok = false;
+    }
+  }
+  std::string kerr;
+  if (!KillAllListed({dir + "/cgroup.procs"}, 5000, &kerr)) {
+    if (ok) *err = kerr;
+    ok = false;
+  }
+  std::string rerr;
+  if (!RemoveCgroupDir(dir, 1000, &rerr)) {
+    if (ok) *err = rerr;
+    ok = false;
+  }
+  return ok;
 }
 
 }  // namespace mutcell

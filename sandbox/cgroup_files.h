@@ -96,4 +96,34 @@ bool ProcessAlive(pid_t pid);
 /// Names of the subdirectories of `dir` starting with `prefix`, sorted.
 std::vector<std::string> ListSubdirs(const std::string& dir, std::string_view prefix);
 
+/// The fields of /proc/<pid>/stat the none backend needs.
+struct ProcStat {
+  pid_t pid = 0;
+  char state = '?';          ///< 'R', 'S', 'Z' (zombie), 'X' (dead), ...
+  pid_t ppid = 0;
+  pid_t pgrp = 0;
+  pid_t session = 0;
+  uint64_t num_threads = 0;
+  uint64_t start_time = 0;   ///< clock ticks after boot: with pid, identifies a process
+  uint64_t rss_pages = 0;
+};
+
+/// Parses one /proc/<pid>/stat line. The command name may contain spaces and
+/// parentheses, so fields are counted after its last ')'.
+bool ParseProcStat(std::string_view text, ProcStat* out, std::string* err);
+
+/// SIGKILLs every process listed in any of `procs_files` (cgroup.procs of the
+/// same cell in several hierarchies) and rereads them until all are empty,
+/// for at most `timeout_ms`. A fork bomb converges because pids.max caps it.
+/// False with *err naming the file and how many processes were left.
+bool KillAllListed(const std::vector<std::string>& procs_files, int timeout_ms, std::string* err);
+
+/// rmdir(2) of one cgroup directory, retried for up to `timeout_ms` while the
+/// kernel still reports EBUSY (exiting tasks). A missing directory is success.
+bool RemoveCgroupDir(const std::string& dir, int timeout_ms, std::string* err);
+
+/// Kills the processes of `dir` and of every cgroup below it, then removes
+/// them deepest first. A missing directory is success. For leftovers and Stop().
+bool RemoveCgroupTree(const std::string& dir, std::string* err);
+
 }  // namespace mutcell

@@ -14,7 +14,7 @@ namespace {
 
 // A fake cgroup directory in a temp dir: files with the content the kernel
 // would show, so the file readers run on real files.
-class FakeTree : public ::testing::Test {
+class FakeCgroupDir : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/mutcell-cgroup-files-test-XXXXXX";
@@ -87,7 +87,7 @@ TEST(FlatKeyed, RejectsBadLinesNamingTheLine) {
   EXPECT_TRUE(kv.empty());
 }
 
-TEST_F(FakeTree, ReadFlatKeyFromFiles) {
+TEST_F(FakeCgroupDir, ReadFlatKeyFromFiles) {
   std::string stat = Put("cell-1/memory.stat", "cache 4096\nrss 1048576\ntotal_rss 1048576\n");
   std::string oom = Put("cell-1/memory.oom_control", "oom_kill_disable 1\nunder_oom 0\n");
   uint64_t v = 9;
@@ -104,7 +104,7 @@ TEST_F(FakeTree, ReadFlatKeyFromFiles) {
   EXPECT_NE(err.find("No such file"), std::string::npos) << err;
 }
 
-TEST_F(FakeTree, WriteStringToFileNamesErrno) {
+TEST_F(FakeCgroupDir, WriteStringToFileNamesErrno) {
   std::string path = Put("cell-2/memory.limit_in_bytes", "");
   std::string err;
   ASSERT_TRUE(WriteStringToFile(path, "268435456", &err)) << err;
@@ -117,7 +117,7 @@ TEST_F(FakeTree, WriteStringToFileNamesErrno) {
       << err;
 }
 
-TEST_F(FakeTree, PidLists) {
+TEST_F(FakeCgroupDir, PidLists) {
   std::vector<pid_t> pids;
   std::string err;
   ASSERT_TRUE(ReadPidList(Put("c/cgroup.procs", "12\n345\n"), &pids, &err)) << err;
@@ -131,7 +131,7 @@ TEST_F(FakeTree, PidLists) {
   EXPECT_NE(err.find("line 2"), std::string::npos) << err;
 }
 
-TEST_F(FakeTree, ListSubdirsFiltersByPrefix) {
+TEST_F(FakeCgroupDir, ListSubdirsFiltersByPrefix) {
   Put("mutcell-1-a/x", "");
   Put("mutcell-2-b/x", "");
   Put("other/x", "");
@@ -224,6 +224,37 @@ TEST(RunCgroupName, CarriesTheOwnerPid) {
   EXPECT_FALSE(ParseRunCgroupName("mutcell-12", &owner));
   EXPECT_FALSE(ParseRunCgroupName("mutcell-12-", &owner));
   EXPECT_FALSE(ParseRunCgroupName("other-12-x", &owner));
+}
+
+TEST(ProcStat, ParsesNamesWithSpacesAndParens) {
+  const char* line =
+      "4242 (my (odd) name) S 100 4242 99 34816 4242 4194560 500 0 0 0 3 1 0 0 20 0 3 0 "
+      "123456 24576000 6000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+  ProcStat st;
+  std::string err;
+  ASSERT_TRUE(ParseProcStat(line, &st, &err)) << err;
+  EXPECT_EQ(st.pid, 4242);
+  EXPECT_EQ(st.state, 'S');
+  EXPECT_EQ(st.ppid, 100);
+  EXPECT_EQ(st.pgrp, 4242);
+  EXPECT_EQ(st.session, 99);
+  EXPECT_EQ(st.num_threads, 3u);
+  EXPECT_EQ(st.start_time, 123456u);
+  EXPECT_EQ(st.rss_pages, 6000u);
+  EXPECT_FALSE(ParseProcStat("4242 (x) S 1 2", &st, &err));
+  EXPECT_FALSE(ParseProcStat("garbage", &st, &err));
+}
+
+TEST(ProcStat, ParsesOurOwnStat) {
+  std::string text, err;
+  ASSERT_TRUE(ReadFileToString("/proc/self/stat", &text, &err)) << err;
+  ProcStat st;
+  ASSERT_TRUE(ParseProcStat(text, &st, &err)) << err;
+  EXPECT_EQ(st.pid, getpid());
+  EXPECT_EQ(st.ppid, getppid());
+  EXPECT_EQ(st.pgrp, getpgrp());
+  EXPECT_GT(st.rss_pages, 0u);
+  EXPECT_GE(st.num_threads, 1u);
 }
 
 TEST(ProcessAlive, SelfAndReaped) {

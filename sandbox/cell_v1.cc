@@ -1,0 +1,375 @@
+// cgroup v1 backend: one memory cgroup (and one pids cgroup, where that
+// hierarchy is writable) per cell, below our own memory cgroup.
+//
+// Enforcement: each cell has oom_kill_disable set, so reaching the limit makes
+// its tasks wait in the kernel instead of being OOM-killed; an eventfd
+// registered on memory.oom_control wakes mutcell, which then kills the cell
+// itself. No oom_kill is counted anywhere, which is what keeps a systemd unit
+// above us alive (DESIGN.md section 1).
+//
+// Leftovers: cgroupfs holds no ordinary files, so the owner's pid is part of the
+// run cgroup's name (mutcell-<pid>-<run id>); Start() removes the run cgroups
+// of owners that no longer exist.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "sandbox/backends.h"
+#include "sandbox/cgroup_files.h"
+
+namespace mutcell {
+namespace {
+
+constexpr int kKillTimeoutMs = 5000;
+constexpr int kRmdirTimeoutMs = 1000;
+
+// State the backend shares with its cells: which cells are alive and the
+// oom_kill counts of cells already removed (v1 does not propagate oom_kill to
+// the parent, so the run's count is their sum).
+struct V1RunState {
+  std::mutex mu;
+  std::set<std::string> live_cells;
+  uint64_t removed_cells_oom_kills = 0;
+};
+
+// Async-signal-safe: only open/write/close on a prepared path.
+bool WriteZero(const char* path) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = write(fd, "0", 1);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return n == 1;
+}
+
+bool MakeDir(const std::string& dir, std::string* err) {
+  if (mkdir(dir.c_str(), 0755) != 0) {
+    *err = "mkdir " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+class V1Cell : public Cell {
+ public:
+  V1Cell(std::string mem_dir, std::string pids_dir, std::shared_ptr<V1RunState> run)
+      : mem_dir_(std::move(mem_dir)),
+        pids_dir_(std::move(pids_dir)),
+        mem_procs_(mem_dir_ + "/cgroup.procs"),
+        pids_procs_(pids_dir_.empty() ? "" : pids_dir_ + "/cgroup.procs"),
+        run_(std::move(run)) {}
+
+  ~V1Cell() override {
+    std::string err;
+    if (!Destroy(&err)) spdlog::error("cell {}: {}", mem_dir_, err);
+  }
+
+  // Sets limits and registers the OOM eventfd. On failure the caller destroys the cell.
+  bool Configure(const CellLimits& limits, std::string* err) {
+    {
+      std::lock_guard<std::mutex> lock(run_->mu);
+      run_->live_cells.insert(mem_dir_);
+    }
+    if (limits.memory_bytes > 0) {
+      std::string v = std::to_string(limits.memory_bytes);
+      if (!WriteStringToFile(mem_dir_ + "/memory.limit_in_bytes", v, err)) return false;
+      // memsw exists only where swap is accounted; memsw == limit denies swap.
+      std::string memsw = mem_dir_ + "/memory.memsw.limit_in_bytes";
+      if (PathExists(memsw) && !WriteStringToFile(memsw, v, err)) return false;
+      if (!WriteStringToFile(mem_dir_ + "/memory.oom_control", "1", err)) return false;
+      if (!RegisterOomEventFd(err)) return false;
+    }
+    if (!pids_dir_.empty() && limits.pids_max > 0 &&
+        !WriteStringToFile(pids_dir_ + "/pids.max", std::to_string(limits.pids_max), err))
+      return false;
+    return true;
+  }
+
+  std::string Describe() const override { return mem_dir_; }
+
+  bool JoinFromChild() override {
+    // pids first, so that nothing the child forks escapes the count.
+    if (!pids_procs_.empty() && !WriteZero(pids_procs_.c_str())) return false;
+    return WriteZero(mem_procs_.c_str());
+  }
+
+  std::vector<std::string> ProcsFiles() const override {
+    if (pids_procs_.empty()) return {mem_procs_};
+    return {pids_procs_, mem_procs_};  // same order as JoinFromChild
+  }
+
+  void Adopt(pid_t) override {}
+
+  int NotifyFd() const override { return efd_; }
+
+  bool MemoryLimitReached() override {
+    if (limit_reached_ || destroyed_) return limit_reached_;
+    if (efd_ >= 0) {
+      uint64_t count = 0;
+      if (read(efd_, &count, sizeof count) == static_cast<ssize_t>(sizeof count) && count > 0)
+        limit_reached_ = true;
+    }
+    if (!limit_reached_) {
+      std::string text, err;
+      std::map<std::string, uint64_t> kv;
+      if (ReadFileToString(mem_dir_ + "/memory.oom_control", &text, &err) &&
+          ParseFlatKeyed(text, &kv, &err)) {
+        if (kv["under_oom"] > 0 || kv["oom_kill"] > 0) limit_reached_ = true;
+      }
+    }
+    return limit_reached_;
+  }
+
+  void SignalAll(int sig) override {
+    if (destroyed_) return;
+    for (pid_t p : Members()) kill(p, sig);
+  }
+
+  bool IsEmpty() override { return destroyed_ || Members().empty(); }
+
+  CellUsage Usage() override {
+    CellUsage u;
+    if (destroyed_) return usage_at_destroy_;
+    std::string err, text;
+    if (ReadFileToString(mem_dir_ + "/memory.max_usage_in_bytes", &text, &err))
+      ParseCgroupValue(text, &u.peak_memory_bytes, &err);
+    ReadFlatKey(mem_dir_ + "/memory.oom_control", "oom_kill", &u.oom_kills, &err);
+    u.kernel_oom_kill = u.oom_kills > 0;
+    if (!pids_dir_.empty())
+      ReadFlatKey(pids_dir_ + "/pids.events", "max", &u.pids_max_hits, &err);
+    u.limit_reached = MemoryLimitReached() || u.kernel_oom_kill;
+    return u;
+  }
+
+  bool Destroy(std::string* err) override {
+    if (destroyed_) return true;
+    std::vector<std::string> procs{mem_procs_};
+    if (!pids_procs_.empty()) procs.push_back(pids_procs_);
+    if (!KillAllListed(procs, kKillTimeoutMs, err)) return false;
+    usage_at_destroy_ = Usage();
+    destroyed_ = true;
+    // Removing the cgroup signals the eventfd; close it first so nobody reads that as an OOM.
+    if (efd_ >= 0) close(efd_);
+    efd_ = -1;
+    {
+      std::lock_guard<std::mutex> lock(run_->mu);
+      run_->live_cells.erase(mem_dir_);
+      run_->removed_cells_oom_kills += usage_at_destroy_.oom_kills;
+    }
+    bool ok = true;
+    if (!pids_dir_.empty() && !RemoveCgroupDir(pids_dir_, kRmdirTimeoutMs, err)) ok = false;
+    std::string merr;
+    if (!RemoveCgroupDir(mem_dir_, kRmdirTimeoutMs, &merr)) {
+      if (ok) *err = merr;
+      ok = false;
+    }
+    return ok;
+  }
+
+ private:
+  bool RegisterOomEventFd(std::string* err) {
+    efd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd_ < 0) {
+      *err = std::string("eventfd: ") + std::strerror(errno);
+      return false;
+    }
+    std::string oom_control = mem_dir_ + "/memory.oom_control";
+    int ofd = open(oom_control.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ofd < 0) {
+      *err = oom_control + ": " + std::strerror(errno);
+      return false;
+    }
+    // The kernel keeps its own reference to the cgroup; ofd may be closed after registering.
+    bool ok = WriteStringToFile(mem_dir_ + "/cgroup.event_control",
+                                std::to_string(efd_) + " " + std::to_string(ofd), err);
+    close(ofd);
+    return ok;
+  }
+
+  std::vector<pid_t> Members() {
+    std::set<pid_t> all;
+    std::string err;
+    std::vector<pid_t> pids;
+    if (ReadPidList(mem_procs_, &pids, &err)) all.insert(pids.begin(), pids.end());
+    if (!pids_procs_.empty() && ReadPidList(pids_procs_, &pids, &err))
+      all.insert(pids.begin(), pids.end());
+    return {all.begin(), all.end()};
+  }
+
+  const std::string mem_dir_;
+  const std::string pids_dir_;   // "" without a writable pids hierarchy
+  const std::string mem_procs_;  // prepared for JoinFromChild (no allocation after fork)
+  const std::string pids_procs_;
+  std::shared_ptr<V1RunState> run_;
+  int efd_ = -1;
+  bool limit_reached_ = false;
+  bool destroyed_ = false;
+  CellUsage usage_at_destroy_;
+};
+
+class V1Backend : public CellBackend {
+ public:
+  V1Backend(std::string mem_base, std::string pids_base)
+      : mem_base_(std::move(mem_base)),
+        pids_base_(std::move(pids_base)),
+        run_(std::make_shared<V1RunState>()) {}
+
+  ~V1Backend() override { Stop(); }
+
+  const char* Name() const override { return "v1"; }
+
+  bool Start(const std::string& run_id, std::string* err) override {
+    std::string name;
+    if (!RunCgroupName(getpid(), run_id, &name, err)) return false;
+    RemoveLeftovers(mem_base_);
+    if (!pids_base_.empty()) RemoveLeftovers(pids_base_);
+    run_mem_ = mem_base_ + "/" + name;
+    if (!MakeDir(run_mem_, err)) {
+      run_mem_.clear();
+      return false;
+    }
+    if (!pids_base_.empty()) {
+      std::string perr;
+      run_pids_ = pids_base_ + "/" + name;
+      if (!MakeDir(run_pids_, &perr)) {
+        spdlog::warn("cgroup v1: no process limit for cells: {}", perr);
+        run_pids_.clear();
+      }
+    }
+    spdlog::info("cgroup v1: run cgroup {}{}", run_mem_,
+                 run_pids_.empty() ? " (no pids hierarchy: process limit not enforced)"
+                                   : ", pids " + run_pids_);
+    return true;
+  }
+
+  std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits,
+                                   std::string* err) override {
+    if (run_mem_.empty()) {
+      *err = "cgroup v1 backend not started";
+      return nullptr;
+    }
+    std::string leaf = "/cell-" + std::to_string(seq);
+    std::string mem_dir = run_mem_ + leaf;
+    if (!MakeDir(mem_dir, err)) return nullptr;
+    std::string pids_dir;
+    if (!run_pids_.empty()) {
+      pids_dir = run_pids_ + leaf;
+      if (!MakeDir(pids_dir, err)) {
+        std::string ignored;
+        RemoveCgroupDir(mem_dir, kRmdirTimeoutMs, &ignored);
+        return nullptr;
+      }
+    }
+    auto cell = std::make_unique<V1Cell>(mem_dir, pids_dir, run_);
+    if (!cell->Configure(limits, err)) {
+      *err = mem_dir + ": " + *err;
+      return nullptr;  // ~V1Cell removes the directories
+    }
+    return cell;
+  }
+
+  uint64_t RunOomKills() override {
+    uint64_t total = 0;
+    std::string err;
+    std::vector<std::string> dirs;
+    {
+      std::lock_guard<std::mutex> lock(run_->mu);
+      total = run_->removed_cells_oom_kills;
+      dirs.assign(run_->live_cells.begin(), run_->live_cells.end());
+    }
+    if (!run_mem_.empty()) dirs.push_back(run_mem_);
+    for (const std::string& d : dirs) {
+      uint64_t n = 0;
+      if (ReadFlatKey(d + "/memory.oom_control", "oom_kill", &n, &err)) total += n;
+    }
+    return total;
+  }
+
+  void Stop() override {
+    for (std::string* dir : {&run_pids_, &run_mem_}) {
+      if (dir->empty()) continue;
+      std::string err;
+      if (!RemoveCgroupTree(*dir, &err)) spdlog::error("cgroup v1: removing {}: {}", *dir, err);
+      dir->clear();
+    }
+  }
+
+  std::string RunPath() const override { return run_mem_; }
+
+ private:
+  // Removes run cgroups whose owner process is gone (mutcell was SIGKILLed).
+  void RemoveLeftovers(const std::string& base) {
+    for (const std::string& name : ListSubdirs(base, "mutcell-")) {
+      pid_t owner = 0;
+      if (!ParseRunCgroupName(name, &owner) || ProcessAlive(owner)) continue;
+      std::string dir = base + "/" + name, err;
+      if (RemoveCgroupTree(dir, &err))
+        spdlog::info("cgroup v1: removed leftover {} of a dead run (owner pid {})", dir, owner);
+      else
+        spdlog::warn("cgroup v1: could not remove leftover {}: {}", dir, err);
+    }
+  }
+
+  const std::string mem_base_;
+  const std::string pids_base_;  // "" when the pids hierarchy is missing or not writable
+  std::string run_mem_;
+  std::string run_pids_;
+  std::shared_ptr<V1RunState> run_;
+};
+
+// True when we can create (and remove) a cgroup in `dir`: the real test of
+// write access, since a read-only mount or a foreign owner only shows there.
+bool CanCreateCgroup(const std::string& dir, std::string* why) {
+  std::string probe = dir + "/mutcell-" + std::to_string(getpid()) + "-probe";
+  if (mkdir(probe.c_str(), 0755) != 0 && errno != EEXIST) {
+    *why = "cannot create a cgroup in " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  std::string err;
+  if (!RemoveCgroupDir(probe, kRmdirTimeoutMs, &err)) {
+    *why = err;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<CellBackend> NewV1Backend(std::string* why) {
+  std::string mountinfo, proc_cgroup, err;
+  if (!ReadFileToString("/proc/self/mountinfo", &mountinfo, why) ||
+      !ReadFileToString("/proc/self/cgroup", &proc_cgroup, why))
+    return nullptr;
+  std::string mem_base;
+  if (!FindV1CgroupDir(mountinfo, proc_cgroup, "memory", &mem_base, why)) return nullptr;
+  for (const char* f : {"memory.oom_control", "cgroup.event_control", "memory.limit_in_bytes"}) {
+    if (!PathExists(mem_base + "/" + f)) {
+      *why = mem_base + " has no " + f;
+      return nullptr;
+    }
+  }
+  if (!CanCreateCgroup(mem_base, why)) return nullptr;
+  std::string pids_base;
+  if (!FindV1CgroupDir(mountinfo, proc_cgroup, "pids", &pids_base, &err)) {
+    spdlog::info("cgroup v1: {}; cells get no process limit", err);
+    pids_base.clear();
+  } else if (!CanCreateCgroup(pids_base, &err)) {
+    spdlog::info("cgroup v1: pids hierarchy not writable ({}); cells get no process limit", err);
+    pids_base.clear();
+  }
+  if (!PathExists(mem_base + "/memory.memsw.limit_in_bytes"))
+    spdlog::info("cgroup v1: swap is not accounted (no memory.memsw.*); cells cannot deny swap");
+  return std::make_unique<V1Backend>(mem_base, pids_base);
+}
+
+}  // namespace mutcell

@@ -1,0 +1,199 @@
+// SpawnInCell: fork, join the cell, exec. Everything the child needs (argv,
+// envp, paths) is prepared before fork, because after fork in a possibly
+// multi-threaded parent only async-signal-safe calls are allowed.
+
+#include "sandbox/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "sandbox/cell.h"
+
+extern char** environ;
+
+namespace mutcell {
+namespace {
+
+// What the child reports through the pipe before it dies.
+struct ChildFailure {
+  int stage;  // index into kStageNames
+  int error;  // errno
+};
+
+constexpr const char* kStageNames[] = {"set up the child process", "join the cell",
+                                       "open /dev/null",           "open the output file",
+                                       "chdir",                    "exec"};
+enum Stage { kSetup, kJoin, kDevNull, kOutput, kChdir, kExec };
+
+// Fork to exec takes a millisecond; this only bounds a child stuck in the kernel.
+constexpr int kExecTimeoutS = 30;
+
+[[noreturn]] void Fail(int pipe_fd, Stage stage) {
+  ChildFailure f{stage, errno};
+  ssize_t ignored = write(pipe_fd, &f, sizeof f);
+  (void)ignored;
+  _exit(127);
+}
+
+bool Redirect(int fd, int target) {
+  if (fd == target) return true;
+  if (dup2(fd, target) < 0) return false;
+  return true;
+}
+
+// The child, from fork to exec. Async-signal-safe calls only.
+[[noreturn]] void RunChild(pid_t parent, Cell* cell, int pipe_fd, const char* cwd,
+                           const char* out_path, char* const* argv, char** envp) {
+  // Own process group: signals for mutcell's terminal do not reach the test,
+  // and the none backend tracks the cell by this group.
+  if (setpgid(0, 0) != 0) Fail(pipe_fd, kSetup);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(pipe_fd, kSetup);
+  // mutcell may have died between fork and prctl: then nobody would kill us.
+  if (getppid() != parent) _exit(127);
+  // Join before anything else runs, so every byte the test allocates is charged to the cell.
+  if (cell != nullptr && !cell->JoinFromChild()) Fail(pipe_fd, kJoin);
+
+  // Default dispositions first, then the empty mask, so no inherited handler runs.
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &dfl, nullptr);  // fails harmlessly for the ones that cannot change
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) Fail(pipe_fd, kSetup);
+
+  // Nothing mutcell holds open (journal, eventfds, sockets) may leak into the test.
+#ifdef SYS_close_range
+  syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+#endif
+
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) Fail(pipe_fd, kDevNull);
+  int out = devnull;
+  if (out_path != nullptr) {
+    out = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out < 0) Fail(pipe_fd, kOutput);
+  }
+  if (!Redirect(devnull, 0) || !Redirect(out, 1) || !Redirect(out, 2)) Fail(pipe_fd, kOutput);
+  if (cwd != nullptr && chdir(cwd) != 0) Fail(pipe_fd, kChdir);
+
+  // execvp looks PATH up in environ, so the child's own environment decides.
+  environ = envp;
+  execvp(argv[0], argv);
+  Fail(pipe_fd, kExec);
+}
+
+}  // namespace
+
+pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
+  if (req.argv.empty() || req.argv[0].empty()) {
+    *err = "spawn: empty argv";
+    return -1;
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_strings;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry = *e;
+    std::string key = entry.substr(0, entry.find('='));
+    if (req.env.count(key) == 0) env_strings.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : req.env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    *err = std::string("spawn: pipe: ") + std::strerror(errno);
+    return -1;
+  }
+  pid_t parent = getpid();
+  const char* cwd = req.cwd.empty() ? nullptr : req.cwd.c_str();
+  const char* out_path = req.stdout_path.empty() ? nullptr : req.stdout_path.c_str();
+  pid_t pid = fork();
+  if (pid < 0) {
+    *err = std::string("spawn: fork: ") + std::strerror(errno);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    close(pipe_fds[0]);
+    RunChild(parent, cell, pipe_fds[1], cwd, out_path, argv.data(), envp.data());
+  }
+  close(pipe_fds[1]);
+  // Also from the parent, so the group exists before we look for it (either side may win).
+  setpgid(pid, pid);
+  if (cell != nullptr) cell->Adopt(pid);
+
+  // Wait for exec (the pipe closes) or a failure report. A cell whose limit is
+  // too small for exec itself would hold the child in the kernel forever
+  // (v1 oom_kill_disable), so the limit is watched meanwhile.
+  ChildFailure f{};
+  ssize_t n = -1;
+  std::string stuck;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kExecTimeoutS);
+  for (;;) {
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    int r = poll(&p, 1, 50);
+    if (r < 0 && errno != EINTR) {
+      stuck = std::string("poll: ") + std::strerror(errno);
+      break;
+    }
+    if (r > 0) {
+      do {
+        n = read(pipe_fds[0], &f, sizeof f);
+      } while (n < 0 && errno == EINTR);
+      break;
+    }
+    if (cell != nullptr && cell->MemoryLimitReached()) {
+      stuck = "the cell reached its memory limit before exec (limit too small to start)";
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      stuck = "the child did not reach exec within " + std::to_string(kExecTimeoutS) + " s";
+      break;
+    }
+  }
+  close(pipe_fds[0]);
+  if (n == 0) return pid;  // the pipe closed on exec
+
+  // The child failed before exec: make sure it is gone and reap it here,
+  // since no caller will ever learn its pid.
+  if (!stuck.empty()) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!stuck.empty()) {
+    *err = "spawn " + req.argv[0] + ": " + stuck;
+    return -1;
+  }
+  if (n != static_cast<ssize_t>(sizeof f) || f.stage < 0 || f.stage > kExec) {
+    *err = "spawn " + req.argv[0] + ": the child died before exec";
+    return -1;
+  }
+  std::string what = kStageNames[f.stage];
+  if (f.stage == kJoin && cell != nullptr) what += " " + cell->Describe();
+  if (f.stage == kOutput) what += " " + req.stdout_path;
+  if (f.stage == kChdir) what += " " + req.cwd;
+  if (f.stage == kExec) what += " " + req.argv[0];
+  *err = "spawn: cannot " + what + ": " + std::strerror(f.error);
+  return -1;
+}
+
+}  // namespace mutcell

@@ -1,0 +1,6 @@
+// Test helper: does nothing until killed (SIGTERM works).
+#include <unistd.h>
+
+int main() {
+  for (;;) pause();
+}
