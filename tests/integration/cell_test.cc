@@ -460,6 +460,83 @@ TEST_P(CellTest, LeftoversOfADeadRunAreRemovedAtStart) {
   next->Stop();
 }
 
+TEST_P(CellTest, SpawnIntoARemovedCellFailsWithoutRunningAnything) {
+  if (GetParam() == "none") GTEST_SKIP() << "a none cell is a process group: nothing to remove";
+  Cell* cell = NewCell({64 * kMiB, 16});
+  ASSERT_NE(cell, nullptr);
+  std::string err;
+  ASSERT_TRUE(cell->Destroy(&err)) << err;
+  TempDir tmp;
+  SpawnRequest req = Helper("sleep_forever");
+  EXPECT_EQ(SpawnInCell(req, cell, &err), -1);
+  EXPECT_NE(err.find("join the cell " + cell->Describe()), std::string::npos) << err;
+}
+
+TEST_P(CellTest, ChildGetsDefaultSignalsItsEnvironmentDirectoryAndOutput) {
+  Cell* cell = NewCell({64 * kMiB, 16});
+  ASSERT_NE(cell, nullptr);
+  TempDir tmp;
+  SpawnRequest req;
+  // PATH from the request decides where `sh` is found; SigBlk/SigIgn show the mask.
+  req.argv = {"sh", "-c", "echo \"$GREETING\"; pwd; grep -E '^Sig(Blk|Ign)' /proc/self/status; cat"};
+  req.env = {{"GREETING", "hello from the cell"}, {"PATH", "/usr/bin:/bin"},
+             {"MUTCELL_TEST_TAG", run_id_}};
+  req.cwd = tmp.path();
+  req.stdout_path = tmp.path() + "/out";
+  // mutcell blocks and ignores signals; none of that may reach the test.
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  ASSERT_EQ(sigprocmask(SIG_BLOCK, &block, &old), 0);
+  struct sigaction ign {}, old_hup{};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGHUP, &ign, &old_hup);
+  std::string err;
+  pid_t pid = SpawnInCell(req, cell, &err);
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  sigaction(SIGHUP, &old_hup, nullptr);
+  ASSERT_GT(pid, 0) << err;
+  int status = 0;
+  ASSERT_TRUE(WaitFor(pid, &status, std::chrono::seconds(5)));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::string out = Slurp(req.stdout_path);
+  // `cat` read stdin, which must be /dev/null (immediate EOF).
+  EXPECT_EQ(out, "hello from the cell\n" + fs::canonical(tmp.path()).string() +
+                     "\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+TEST_P(CellTest, ChildDiesWithTheProcessThatSpawnedIt) {
+  Cell* cell = NewCell({64 * kMiB, 16});
+  ASSERT_NE(cell, nullptr);
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  SpawnRequest req = Helper("sleep_forever");
+  pid_t spawner = fork();
+  ASSERT_GE(spawner, 0);
+  if (spawner == 0) {
+    std::string err;
+    pid_t child = SpawnInCell(req, cell, &err);
+    ssize_t n = write(report[1], &child, sizeof child);
+    (void)n;
+    _exit(0);  // dies without killing its child: the parent-death signal must
+  }
+  close(report[1]);
+  pid_t child = 0;
+  ASSERT_EQ(read(report[0], &child, sizeof child), static_cast<ssize_t>(sizeof child));
+  close(report[0]);
+  ASSERT_GT(child, 0);
+  int status;
+  ASSERT_TRUE(WaitFor(spawner, &status, std::chrono::seconds(5)));
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    ReapAll();  // the orphan comes to us, the subreaper
+    gone = ProcessGone(child);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(gone) << "child " << child << " outlived the process that spawned it";
+}
+
 // Per-cell cost: create, spawn /bin/true in it, wait, read usage, destroy,
 // against a bare fork+exec of /bin/true, interleaved in one run so both see
 // the same machine load. Printed, not asserted.
@@ -505,6 +582,24 @@ TEST_P(CellTest, MeasureCellCostAgainstBareForkExec) {
       "median %.3f ms\n",
       GetParam().c_str(), n, 1000 * median(bare), 1000 * mean(bare), 1000 * median(celled),
       1000 * mean(celled), 1000 * (median(celled) - median(bare)));
+}
+
+TEST(CellBackendChoice, AutoPicksAWorkingBackendAndForcedNamesAreChecked) {
+  std::string err;
+  auto any = MakeCellBackend("auto", &err);
+  ASSERT_NE(any, nullptr) << err;
+  std::string why_v2, why_v1;
+  auto v2 = NewV2Backend(&why_v2);
+  auto v1 = v2 ? nullptr : NewV1Backend(&why_v1);
+  std::string expected = v2 ? "v2" : v1 ? "v1" : "none";
+  EXPECT_EQ(std::string(any->Name()), expected);
+  EXPECT_EQ(std::string(MakeCellBackend("none", &err)->Name()), "none");
+  EXPECT_EQ(MakeCellBackend("v3", &err), nullptr);
+  EXPECT_NE(err.find("unknown backend 'v3'"), std::string::npos) << err;
+  if (!v2) {
+    EXPECT_EQ(MakeCellBackend("v2", &err), nullptr);
+    EXPECT_NE(err.find("backend v2 cannot be used: " + why_v2), std::string::npos) << err;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CellTest, ::testing::Values("v2", "v1", "none"),
