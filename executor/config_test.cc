@@ -194,7 +194,25 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"env = [\"A=1\"]", ":2:7: ", "env: expected a table of strings, not an array"},
         BadValue{"env = { A = 1 }", ":2:13: ", "env.A: expected a string, not an integer"},
         BadValue{"env = { \"A=B\" = \"1\" }", ":2:9: ", "env: invalid variable name \"A=B\""},
-        BadValue{"[env]\nX = { y = \"z\" }", ":3:5: ", "env.X: expected a string, not a table"}));
+        BadValue{"[env]\nX = { y = \"z\" }", ":3:5: ", "env.X: expected a string, not a table"},
+        BadValue{"strategy = \"fast\"", ":2:12: ", "strategy: \"fast\" is not a strategy"},
+        BadValue{"oom_exit_code = 300", ":2:17: ", "oom_exit_code: 300 is out of range"},
+        BadValue{"python = \"\"", ":2:10: ", "python: must not be empty"},
+        BadValue{"recycle_after = -1", ":2:17: ", "out of range"},
+        BadValue{"recycle_memory = \"12XB\"", ":2:18: ", "unknown unit 'XB'"},
+        BadValue{"recycle_growth = true", ":2:18: ", "expected a size"}));
+
+TEST_F(ConfigFileTest, ReadsTheMutmutKeys) {
+  ASSERT_EQ(Load("python = \"/venv/bin/python\"\nstrategy = \"collected\"\nrecycle_after = 50\n"
+                 "recycle_memory = \"2G\"\nrecycle_growth = 0\noom_exit_code = -9\n"),
+            "");
+  EXPECT_EQ(cfg_.python, "/venv/bin/python");
+  EXPECT_EQ(cfg_.strategy, "collected");
+  EXPECT_EQ(cfg_.recycle_after, 50u);
+  EXPECT_EQ(cfg_.recycle_memory, 2ull << 30);
+  EXPECT_EQ(cfg_.recycle_growth, 0u);
+  EXPECT_EQ(cfg_.oom_exit_code, -9);
+}
 
 TEST(ConfigFingerprintTest, ChangesWithVerdictSettingsOnly) {
   Config base;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -436,6 +438,45 @@ TEST(UtcTimestampTest, IsIso8601Utc) {
   EXPECT_EQ(t[4], '-');
   EXPECT_EQ(t[10], 'T');
   EXPECT_EQ(t.back(), 'Z');
+}
+
+}  // namespace
+}  // namespace mutcell
+
+namespace mutcell {
+namespace {
+
+// The cost of journaling one mutant: an append (one write) and, at worst, an
+// fsync of its own. Printed for the note; the bound only catches a
+// pathological regression (an fsync per append on a slow disk is still far
+// below a mutant's run time).
+TEST_F(JournalTest, CostPerMutantIsSmall) {
+  constexpr int kRecords = 2000;
+  JournalWriter w;
+  std::string err;
+  ASSERT_TRUE(w.Open(path_, Header(kRecords), &err)) << err;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRecords; ++i)
+    ASSERT_TRUE(w.Append(Result("pkg.mod.x_func__mutmut_" + std::to_string(i), Verdict::kKilled, i), &err));
+  ASSERT_TRUE(w.Sync(&err)) << err;
+  auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRecords / 10; ++i) {
+    ASSERT_TRUE(w.Append(Result("pkg.mod.y_func__mutmut_" + std::to_string(i), Verdict::kKilled, i), &err));
+    ASSERT_TRUE(w.Sync(&err)) << err;
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(w.Close(&err)) << err;
+  double append_us = std::chrono::duration<double, std::micro>(t1 - t0).count() / kRecords;
+  double synced_us = std::chrono::duration<double, std::micro>(t2 - t1).count() / (kRecords / 10);
+  auto t3 = std::chrono::steady_clock::now();
+  JournalContents c;
+  ASSERT_TRUE(LoadJournal(path_, &c, &err)) << err;
+  auto t4 = std::chrono::steady_clock::now();
+  double load_us = std::chrono::duration<double, std::micro>(t4 - t3).count() / c.results.size();
+  std::printf("journal: append %.1f us/record (group fsync), append+fsync %.1f us/record, load %.1f us/record\n",
+              append_us, synced_us, load_us);
+  EXPECT_EQ(c.results.size(), static_cast<size_t>(kRecords + kRecords / 10));
+  EXPECT_LT(append_us, 1000.0);
 }
 
 }  // namespace
