@@ -37,8 +37,9 @@ std::string MixedPlan(const std::string& marker) {
       case 8: cmd = "sleep 30"; timeout = 0.3; break;                       // timeout
       case 9:
         if (i % 50 == 9) {  // a few runaways: oom
-          p << R"({"id": ")" << id << R"(", "argv": ["python3", "-c", "b = []\nwhile True: b.append(b'x' * (1 << 20))", ")"
-            << marker << R"("]})" << "\n";
+          std::string runaway = "b = []\nwhile True: b.append(b'x' * (1 << 20))";
+          p << R"({"id": ")" << id << R"(", "argv": ["python3", "-c", )" << Json(runaway) << ", " << Json(marker)
+            << "]}\n";
           continue;
         }
         cmd = "exit 3";  // killed
