@@ -35,8 +35,8 @@ std::string FirstLine(const std::string& s) {
 
 // Runs argv with stdout+stderr captured, a fresh signal mask and a deadline
 // (systemctl can hang on a stuck bus; doctor must not).
-CommandResult RunCommand(const std::vector<std::string>& argv) {
-  CommandResult r;
+CommandOutput RunCommand(const std::vector<std::string>& argv) {
+  CommandOutput r;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     r.error = std::string("pipe: ") + std::strerror(errno);
@@ -304,7 +304,7 @@ int RunDoctorWith(const DoctorEnv& env, std::ostream& out) {
       if (user_unit) argv.push_back("--user");
       for (const char* a : {"show", "-p", "OOMPolicy", "--value", "--"}) argv.push_back(a);
       argv.push_back(unit);
-      CommandResult r = env.run(argv);
+      CommandOutput r = env.run(argv);
       std::string value = FirstLine(r.output);
       if (!r.ran || r.exit_code != 0 || value.empty()) {
         out << "          OOMPolicy of " << unit << " could not be checked: "

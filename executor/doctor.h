@@ -21,7 +21,7 @@ constexpr int kDoctorOk = 0;        ///< cells are fenced by cgroups and nothing
 constexpr int kDoctorProblems = 1;  ///< printed "problem:" lines (no cgroup backend, OOMPolicy, ...)
 
 /// What a command printed and how it ended.
-struct CommandResult {
+struct CommandOutput {
   bool ran = false;     ///< false: could not be started, or timed out (see error)
   int exit_code = -1;
   std::string output;   ///< stdout and stderr, interleaved
@@ -37,7 +37,7 @@ struct DoctorEnv {
   std::function<std::unique_ptr<CellBackend>(std::string* why)> new_v2;
   std::function<std::unique_ptr<CellBackend>(std::string* why)> new_v1;
   /// Runs argv (argv[0] looked up in PATH) with a timeout.
-  std::function<CommandResult(const std::vector<std::string>& argv)> run;
+  std::function<CommandOutput(const std::vector<std::string>& argv)> run;
   /// Finds a program in PATH; "" when absent.
   std::function<std::string(const std::string& name)> which;
   /// Effective uid (root needs no delegation).

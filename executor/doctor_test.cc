@@ -59,7 +59,7 @@ class DoctorFake : public ::testing::Test {
     env_.which = [](const std::string& n) { return "/usr/bin/" + n; };
     env_.run = [this](const std::vector<std::string>& argv) {
       last_argv_ = argv;
-      CommandResult r;
+      CommandOutput r;
       r.ran = true;
       r.exit_code = 0;
       r.output = oom_policy_ + "\n";
@@ -127,7 +127,7 @@ TEST_F(DoctorFake, UserUnitsAreAskedWithSystemctlUser) {
 
 TEST_F(DoctorFake, OomPolicyThatCannotBeCheckedIsSaid) {
   env_.run = [](const std::vector<std::string>&) {
-    CommandResult r;
+    CommandOutput r;
     r.ran = true;
     r.exit_code = 1;
     r.output = "System has not been booted with systemd as init system (PID 1). Can't operate.\n";
