@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,7 @@
 #include "executor/mutmut_command.h"
 #include "executor/report_command.h"
 #include "executor/run_command.h"
+#include "executor/shard.h"
 #include "limits/size.h"
 #include "version.h"
 
@@ -38,7 +40,19 @@ struct Overrides {
   std::string recycle_memory;
   std::string recycle_growth;
   int oom_exit_code = -1000;
+  std::string shard;  ///< --shard text, resolved by ResolveShard
 };
+
+/// --shard: "" (the whole plan), "k/n" or "auto".
+bool ResolveShard(const Overrides& o, ShardSpec* out) {
+  if (o.shard.empty()) return true;
+  std::string err;
+  if (!ResolveShardSpec(o.shard, [](const char* name) -> const char* { return std::getenv(name); }, out, &err)) {
+    spdlog::error("{}", err);
+    return false;
+  }
+  return true;
+}
 
 void AddRunOptions(CLI::App* cmd, Overrides* o) {
   cmd->add_option("--config", o->config_path, "Config file (default: ./mutcell.toml, else [tool.mutcell] in ./pyproject.toml)");
@@ -52,6 +66,8 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
   cmd->add_option("--pids", o->cell_pids, "Process limit of one mutant (default 512)")->check(CLI::PositiveNumber);
   cmd->add_option("--max-attempts", o->max_attempts, "Tries of a mutant whose attempt failed as error (default 3)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--shard", o->shard, "Run only shard k/n (0-based, k < n) of the mutants, or auto: from "
+                  "MUTCELL_SHARD_INDEX/JOB_COMPLETION_INDEX/SLURM_ARRAY_TASK_ID and MUTCELL_SHARD_COUNT");
   cmd->add_option("--stop-grace", o->stop_grace_s, "Seconds running mutants get after SIGINT/SIGTERM (default 10)")
       ->check(CLI::NonNegativeNumber);
 }
@@ -186,12 +202,13 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) {
     Config cfg;
-    if (!ResolveConfig(run_over, &cfg)) return kExitBadInput;
-    return RunCommand(cfg, plan_path, fresh);
+    ShardSpec shard;
+    if (!ResolveConfig(run_over, &cfg) || !ResolveShard(run_over, &shard)) return kExitBadInput;
+    return RunCommand(cfg, plan_path, fresh, shard);
   }
   if (mutmut->parsed()) {
     Config cfg;
-    if (!ResolveConfig(mutmut_over, &cfg)) return kExitBadInput;
+    if (!ResolveConfig(mutmut_over, &cfg) || !ResolveShard(mutmut_over, &mutmut_args.shard)) return kExitBadInput;
     return MutmutCommand(cfg, mutmut_args);
   }
   if (report->parsed()) return ReportCommand(report_args);

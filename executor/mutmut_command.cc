@@ -15,6 +15,7 @@
 #include "executor/mutmut_files.h"
 #include "executor/plan.h"
 #include "executor/session.h"
+#include "executor/shard.h"
 #include "executor/state_dir.h"
 #include "executor/state_lock.h"
 #include "limits/size.h"
@@ -144,6 +145,11 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   plan.fingerprint = Fingerprint(all);
   if (!args.names.empty() && plan.mutants.empty()) {
     spdlog::error("no mutant matches {}", nlohmann::json(args.names).dump());
+    return kExitBadInput;
+  }
+
+  if (!ApplyShard(args.shard, StatePaths(cfg.state_dir), &plan, &err)) {
+    spdlog::error("{}", err);
     return kExitBadInput;
   }
 

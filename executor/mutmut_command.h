@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "executor/config.h"
+#include "executor/shard.h"
 
 namespace mutcell {
 
@@ -15,6 +16,7 @@ struct MutmutArgs {
   std::vector<std::string> names;   ///< mutant names or globs; empty = all unchecked
   bool fresh = false;               ///< ignore the journal (and stored results): test everything
   bool skip_prepare = false;        ///< trust an existing mutants/ (tests, benchmarks)
+  ShardSpec shard;                  ///< run only this shard of the unchecked mutants (0/1: all)
 };
 
 /// Runs in the current directory (a mutmut project). Returns an exit status

@@ -8,11 +8,13 @@
 #include "executor/exit_codes.h"
 #include "executor/plan.h"
 #include "executor/session.h"
+#include "executor/shard.h"
+#include "executor/state_dir.h"
 #include "executor/state_lock.h"
 
 namespace mutcell {
 
-int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh) {
+int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh, const ShardSpec& shard) {
   PlanDefaults defaults;
   defaults.argv = cfg.argv;
   defaults.env = cfg.env;
@@ -31,6 +33,10 @@ int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh) {
   }
   StateLock lock;
   if (!lock.TryAcquire(cfg.state_dir, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  if (!ApplyShard(shard, StatePaths(cfg.state_dir), &plan, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
   }

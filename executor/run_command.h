@@ -4,12 +4,14 @@
 #include <string>
 
 #include "executor/config.h"
+#include "executor/shard.h"
 
 namespace mutcell {
 
 /// Runs every mutant of the plan at `plan_path` that has no verdict yet in
 /// cfg.state_dir (all of them with `fresh`, which keeps the old journal as a
-/// backup). Returns an exit status from exit_codes.h.
-int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh);
+/// backup). With a `shard` other than 0/1 only that shard's mutants run
+/// (executor/shard.h). Returns an exit status from exit_codes.h.
+int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh, const ShardSpec& shard = {});
 
 }  // namespace mutcell
