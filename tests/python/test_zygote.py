@@ -341,3 +341,114 @@ def test_missing_mutants_directory_fails_warmup(tmp_path):
         assert d.wait(timeout=30) == 3
     finally:
         d.close()
+
+
+# ------------------------------------------------------- a real memory cell
+
+RUNAWAY = REPO / "examples" / "runaway"
+RUNAWAY_MUTANT = "blocks.core.x_read_blocks__mutmut_8"  # remaining + BLOCK: endless 1 MiB a turn
+
+
+def _own_memory_cgroup() -> tuple[str, Path] | None:
+    """('v1'|'v2', directory of our own memory cgroup) if we may create cells below it."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        hid, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            d = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+            if d.is_dir() and os.access(d, os.W_OK):
+                return "v1", d
+        if hid == "0" and controllers == "":
+            d = Path("/sys/fs/cgroup") / path.lstrip("/")
+            ctl = d / "cgroup.controllers"
+            if ctl.exists() and "memory" in ctl.read_text().split() and os.access(d, os.W_OK):
+                return "v2", d
+    return None
+
+
+@pytest.fixture
+def memory_cell():
+    found = _own_memory_cgroup()
+    if found is None:
+        pytest.skip("no writable cgroup memory controller below our own cgroup: "
+                    "the real-cell test needs root and cgroup v1 memory or v2 with memory")
+    kind, parent = found
+    cell = parent / f"mutcell-pytest-{os.getpid()}"
+    try:
+        cell.mkdir()
+    except OSError as e:
+        pytest.skip(f"cannot create {cell}: {e}")
+    limit = 128 << 20
+    try:
+        if kind == "v1":
+            (cell / "memory.limit_in_bytes").write_text(str(limit))
+            sw = cell / "memory.memsw.limit_in_bytes"
+            if sw.exists():
+                sw.write_text(str(limit))
+        else:
+            (cell / "memory.max").write_text(str(limit))
+            (cell / "memory.swap.max").write_text("0")
+        yield kind, cell, limit
+    finally:
+        procs = cell / "cgroup.procs"
+        for _ in range(100):
+            pids = procs.read_text().split() if procs.exists() else []
+            if not pids:
+                break
+            for p in pids:
+                try:
+                    os.kill(int(p), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        cell.rmdir()
+
+
+@pytest.fixture(scope="session")
+def runaway_project(tmp_path_factory) -> Path:
+    if not MUTMUT.exists():
+        pytest.skip(f"mutmut is not installed next to {sys.executable}")
+    root = tmp_path_factory.mktemp("runaway") / "runaway"
+    shutil.copytree(RUNAWAY, root, ignore=shutil.ignore_patterns("mutants", "__pycache__"))
+    # Prepare everything but run one harmless mutant: never the runaway
+    # without a limit.
+    r = subprocess.run([str(MUTMUT), "run", "blocks.core.x_describe__mutmut_1"], cwd=root,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    meta = json.loads((root / "mutants/src/blocks/core.py.meta").read_text())
+    assert RUNAWAY_MUTANT in meta["exit_code_by_key"]
+    return root
+
+
+def _oom_kills(kind: str, cell: Path) -> int:
+    name = "memory.oom_control" if kind == "v1" else "memory.events"
+    for line in (cell / name).read_text().splitlines():
+        k, _, v = line.partition(" ")
+        if k == "oom_kill":
+            return int(v)
+    return 0
+
+
+def test_the_runaway_mutant_is_stopped_inside_its_cell(runaway_project, memory_cell, strategy):
+    kind, cell, limit = memory_cell
+    d = Driver(runaway_project, strategy)
+    try:
+        assert d.recv()["type"] == "ready"
+        t0 = time.monotonic()
+        exited = run_one(d, 1, RUNAWAY_MUTANT, covering_tests(runaway_project, RUNAWAY_MUTANT),
+                         cgroup_procs=[str(cell / "cgroup.procs")], memory_limit_bytes=limit,
+                         timeout_s=0.5)  # CPU backstop of 1 s should the cell not hold
+        # The kernel's OOM killer acted inside the cell, on the child only:
+        # the zygote is alive and serves the next mutant.
+        assert exited["signal"] == signal.SIGKILL, exited
+        assert time.monotonic() - t0 < 30
+        assert _oom_kills(kind, cell) >= 1
+        if kind == "v1":
+            assert int((cell / "memory.max_usage_in_bytes").read_text()) >= limit * 0.9
+        key = "blocks.core.x_describe__mutmut_1"
+        again = run_one(d, 2, key, covering_tests(runaway_project, key),
+                        cgroup_procs=[str(cell / "cgroup.procs")])
+        assert again["exit_code"] == 1
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
