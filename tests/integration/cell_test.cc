@@ -542,7 +542,7 @@ TEST_P(CellTest, ChildDiesWithTheProcessThatSpawnedIt) {
 // the same machine load. Printed, not asserted.
 TEST_P(CellTest, MeasureCellCostAgainstBareForkExec) {
   const int n = 200;
-  std::vector<double> bare, celled;
+  std::vector<double> bare, celled, empty_cell;
   SpawnRequest req;
   req.argv = {"/bin/true"};
   req.env["MUTCELL_TEST_TAG"] = run_id_;
@@ -566,6 +566,14 @@ TEST_P(CellTest, MeasureCellCostAgainstBareForkExec) {
     (void)u;
     ASSERT_TRUE(cell->Destroy(&err)) << err;
     celled.push_back(Seconds(Clock::now() - t0));
+
+    // The cell's own cost, without any process: create, read, remove.
+    t0 = Clock::now();
+    cell = backend_->CreateCell(++seq_, {64 * kMiB, 16}, &err);
+    ASSERT_NE(cell, nullptr) << err;
+    cell->Usage();
+    ASSERT_TRUE(cell->Destroy(&err)) << err;
+    empty_cell.push_back(Seconds(Clock::now() - t0));
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -579,9 +587,9 @@ TEST_P(CellTest, MeasureCellCostAgainstBareForkExec) {
   std::printf(
       "[measure] backend %s, %d rounds: bare fork+exec+wait of /bin/true median %.3f ms (mean %.3f); "
       "in a cell (create+spawn+wait+usage+destroy) median %.3f ms (mean %.3f); cell overhead "
-      "median %.3f ms\n",
+      "median %.3f ms; an empty cell alone (create+usage+destroy) median %.3f ms\n",
       GetParam().c_str(), n, 1000 * median(bare), 1000 * mean(bare), 1000 * median(celled),
-      1000 * mean(celled), 1000 * (median(celled) - median(bare)));
+      1000 * mean(celled), 1000 * (median(celled) - median(bare)), 1000 * median(empty_cell));
 }
 
 TEST(CellBackendChoice, AutoPicksAWorkingBackendAndForcedNamesAreChecked) {
