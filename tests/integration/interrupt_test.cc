@@ -31,8 +31,8 @@ std::string MixedPlan(const std::string& marker) {
     std::string cmd;
     double timeout = 20;
     switch (i % 10) {
-      case 0: case 1: case 2: case 3: cmd = "sleep 0.02; exit 1"; break;   // killed
-      case 4: case 5: case 6: cmd = "sleep 0.02; exit 0"; break;            // survived
+      case 0: case 1: case 2: case 3: cmd = "exit 1"; break;   // killed
+      case 4: case 5: case 6: cmd = "exit 0"; break;            // survived
       case 7: cmd = "kill -SEGV $$"; break;                                 // crashed
       case 8: cmd = "sleep 30"; timeout = 0.3; break;                       // timeout
       case 9:

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -43,9 +44,16 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
+std::vector<int>& LaunchedPids() {
+  static std::vector<int> pids;
+  return pids;
+}
+
 pid_t Launch(const std::vector<std::string>& args, const std::string& cwd, const std::string& out_path,
              const std::string& err_path) {
+  std::fflush(nullptr);
   pid_t pid = fork();
+  if (pid > 0) LaunchedPids().push_back(pid);
   if (pid == 0) {
     setpgid(0, 0);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
@@ -102,8 +110,12 @@ std::vector<std::string> LeftoverCgroups() {
     if (ec) break;
     if (!it->is_directory(ec)) continue;
     if (it.depth() > 8) it.disable_recursion_pending();
-    if (it->path().filename().string().rfind("mutcell-", 0) == 0) {
-      out.push_back(it->path().string());
+    const std::string name = it->path().filename().string();
+    if (name.rfind("mutcell-", 0) == 0) {
+      // Run cgroups are named mutcell-<pid>-…: count only those of the
+      // mutcell processes this test binary started (other runs may be live).
+      for (int pid : LaunchedPids())
+        if (name.rfind("mutcell-" + std::to_string(pid) + "-", 0) == 0) out.push_back(it->path().string());
       it.disable_recursion_pending();
     }
   }

@@ -38,7 +38,8 @@ int StartMutcell(const std::vector<std::string>& args, const std::string& cwd, c
 /// Waits for a started mutcell; returns its exit code, or 128+signal.
 int WaitMutcell(int pid);
 
-/// Every cgroup directory named mutcell-* anywhere below /sys/fs/cgroup.
+/// Every run cgroup (mutcell-<pid>-*) below /sys/fs/cgroup of a mutcell
+/// process that this test binary started.
 std::vector<std::string> LeftoverCgroups();
 
 /// Pids of live (non-zombie) processes whose command line contains `needle`.
