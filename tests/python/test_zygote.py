@@ -93,12 +93,13 @@ def covering_tests(project: Path, key: str) -> list[str]:
 class Driver:
     """A fake mutcell: owns one end of the socketpair and the zygote process."""
 
-    def __init__(self, project: Path, strategy: str, extra_env: dict | None = None) -> None:
+    def __init__(self, project: Path, strategy: str, extra_env: dict | None = None,
+                 script: Path = ZYGOTE) -> None:
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ)
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, str(ZYGOTE), "--fd", str(theirs.fileno()), "--project", str(project),
+            [sys.executable, str(script), "--fd", str(theirs.fileno()), "--project", str(project),
              "--strategy", strategy, "--generation", "7"],
             pass_fds=[theirs.fileno()], env=env, stderr=subprocess.PIPE)
         theirs.close()
