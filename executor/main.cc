@@ -12,6 +12,7 @@
 
 #include "executor/config.h"
 #include "executor/exit_codes.h"
+#include "executor/merge_command.h"
 #include "executor/mutmut_command.h"
 #include "executor/report_command.h"
 #include "executor/run_command.h"
@@ -191,6 +192,17 @@ int main(int argc, char** argv) {
   report->add_flag("--require-complete", report_args.require_complete,
                    "Exit 4 unless every mutant has a verdict");
 
+  MergeArgs merge_args;
+  CLI::App* merge = app.add_subcommand(
+      "merge", "Join the state directories of the shards of one run (--shard k/n) into one state directory");
+  merge->add_option("--out", merge_args.out, "The merged state directory (its journal is replaced)")->required();
+  merge->add_option("state_dirs", merge_args.inputs, "The shards' state directories")->required();
+  merge->add_option("--mutmut-project", merge_args.mutmut_project,
+                    "Also write the merged verdicts into this mutmut project's mutants/**/*.meta");
+  merge->add_option("--oom-exit-code", merge_args.oom_exit_code,
+                    "mutmut exit code stored for oom (default 36, shown as timeout)")
+      ->check(CLI::Range(-255, 255));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -212,5 +224,6 @@ int main(int argc, char** argv) {
     return MutmutCommand(cfg, mutmut_args);
   }
   if (report->parsed()) return ReportCommand(report_args);
+  if (merge->parsed()) return MergeCommand(merge_args);
   return kExitBadInput;
 }

@@ -1,0 +1,129 @@
+#include "executor/merge_command.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "executor/exit_codes.h"
+#include "executor/merge.h"
+#include "executor/mutmut_files.h"
+#include "executor/state_lock.h"
+
+namespace mutcell {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Canonical(const std::string& p) {
+  std::error_code ec;
+  fs::path c = fs::weakly_canonical(fs::absolute(p), ec);
+  return ec ? p : c.string();
+}
+
+/// The merged verdicts into the project's .meta files; nothing is written
+/// when a merged mutant is not in the project.
+int WriteMutmut(const MergeArgs& args, const MergeResult& merged) {
+  std::string err;
+  MutmutTimeouts timeouts;
+  std::vector<MutmutMutant> mutants;
+  if (!LoadMutmutTimeouts(args.mutmut_project, &timeouts, &err) ||
+      !ListMutmutMutants(args.mutmut_project, timeouts, &mutants, &err)) {
+    spdlog::error("--mutmut-project: {}", err);
+    return kExitBadInput;
+  }
+  std::map<std::string, const MutmutMutant*> by_name;
+  for (const MutmutMutant& m : mutants) by_name[m.name] = &m;
+  std::map<std::string, std::vector<MutmutResult>> by_file;
+  size_t missing = 0, written = 0;
+  std::string first_missing;
+  for (const ResultRecord& r : merged.results) {
+    auto it = by_name.find(r.id);
+    if (it == by_name.end()) {
+      if (missing++ == 0) first_missing = r.id;
+      continue;
+    }
+    std::optional<int> code = MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, args.oom_exit_code);
+    if (!code) continue;  // error: stays "not checked"
+    MutmutResult res;
+    res.key = r.id;
+    res.exit_code = *code;
+    res.duration_s = r.duration_s;
+    res.estimate_s = it->second->estimate_s;
+    by_file[it->second->meta_path].push_back(res);
+    written++;
+  }
+  if (missing > 0) {
+    spdlog::error("--mutmut-project {}: {} merged mutants are not in its mutants/ (first: {}); is it the project "
+                  "the shards ran? nothing was written to its .meta files",
+                  args.mutmut_project, missing, first_missing.substr(0, 200));
+    return kExitBadInput;
+  }
+  for (const auto& [path, results] : by_file) {
+    if (!WriteMutmutResults(path, results, &err)) {
+      spdlog::error("{}", err);
+      return kExitInternal;
+    }
+  }
+  spdlog::info("wrote {} verdicts into {} .meta files of {}", written, by_file.size(), args.mutmut_project);
+  return kExitOk;
+}
+
+}  // namespace
+
+int MergeCommand(const MergeArgs& args) {
+  std::string err;
+  const std::string out = Canonical(args.out);
+  std::set<std::string> seen;
+  for (const std::string& in : args.inputs) {
+    std::string c = Canonical(in);
+    if (c == out) {
+      spdlog::error("merge: --out {} is also an input; merge into a new directory", args.out);
+      return kExitBadInput;
+    }
+    if (!seen.insert(c).second) {
+      spdlog::error("merge: {} is given twice", in);
+      return kExitBadInput;
+    }
+  }
+  std::vector<ShardState> shards(args.inputs.size());
+  for (size_t i = 0; i < args.inputs.size(); ++i) {
+    if (!LoadShardState(args.inputs[i], &shards[i], &err)) {
+      spdlog::error("{}", err);
+      return kExitBadInput;
+    }
+    for (const std::string& w : shards[i].warnings) spdlog::warn("{}", w);
+  }
+  MergeResult merged;
+  if (!MergeShards(shards, &merged, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  for (const std::string& o : merged.overlaps) spdlog::warn("{}", o);
+  for (const std::string& g : merged.gaps) spdlog::warn("{}", g);
+
+  StateLock lock;
+  if (!lock.TryAcquire(args.out, &err) || !CanMergeInto(args.out, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  if (!WriteMergedState(args.out, merged, &err)) {
+    spdlog::error("{}", err);
+    return kExitInternal;
+  }
+  if (!args.mutmut_project.empty()) {
+    int code = WriteMutmut(args, merged);
+    if (code != kExitOk) return code;
+  }
+  if (merged.complete)
+    std::fprintf(stderr, "complete: %zu of %zu mutants have a verdict; see `mutcell report --state-dir %s`\n",
+                 merged.settled, merged.plan.size(), args.out.c_str());
+  else
+    std::fprintf(stderr, "incomplete: %zu of %zu mutants have a verdict; see `mutcell report --state-dir %s`\n",
+                 merged.settled, merged.plan.size(), args.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace mutcell
