@@ -54,7 +54,8 @@ class Applier {
       bool ok;
       if (k == "state_dir") ok = String(node, name, &cfg_->state_dir, /*empty_ok=*/false);
       else if (k == "jobs") ok = Integer(node, name, 0, kMaxJobs, &cfg_->jobs);
-      else if (k == "cell_memory") ok = Size(node, name, &cfg_->cell_memory);
+      else if (k == "cell_memory") ok = CellMemory(node, name);
+      else if (k == "memory_budget") ok = Size(node, name, &cfg_->memory_budget);
       else if (k == "cell_pids") ok = Integer(node, name, 1, 1 << 22, &cfg_->cell_pids);
       else if (k == "timeout_s") ok = Seconds(node, name, false, &cfg_->timeout_s);
       else if (k == "kill_grace_s") ok = Seconds(node, name, true, &cfg_->kill_grace_s);
@@ -71,7 +72,7 @@ class Applier {
       else if (k == "oom_exit_code") ok = Integer(node, name, -255, 255, &cfg_->oom_exit_code);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
-                " (known: state_dir, jobs, cell_memory, cell_pids, timeout_s, kill_grace_s, "
+                " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, timeout_s, kill_grace_s, "
                 "stop_grace_s, max_attempts, backend, argv, env, python, strategy, recycle_after, "
                 "recycle_memory, recycle_growth, oom_exit_code)";
         ok = false;
@@ -122,6 +123,15 @@ class Applier {
     }
     *out = bytes;
     return true;
+  }
+
+  bool CellMemory(const toml::node& n, const std::string& name) {
+    if (const auto* s = n.as_string(); s && s->get() == "auto") {
+      cfg_->cell_memory_auto = true;
+      return true;
+    }
+    cfg_->cell_memory_auto = false;
+    return Size(n, name, &cfg_->cell_memory);
   }
 
   bool SizeOrZero(const toml::node& n, const std::string& name, uint64_t* out) {
@@ -249,7 +259,8 @@ std::string ConfigFingerprint(const Config& cfg) {
   // Only what can change a verdict; jobs, state_dir, stop grace and attempts
   // do not, so changing them must not invalidate a journal.
   nlohmann::json j = {
-      {"cell_memory", cfg.cell_memory}, {"cell_pids", cfg.cell_pids}, {"timeout_s", cfg.timeout_s},
+      {"cell_memory", cfg.cell_memory_auto ? uint64_t{0} : cfg.cell_memory}, {"cell_memory_auto", cfg.cell_memory_auto},
+      {"cell_pids", cfg.cell_pids}, {"timeout_s", cfg.timeout_s},
       {"kill_grace_s", cfg.kill_grace_s}, {"argv", cfg.argv},         {"env", cfg.env},
       {"strategy", cfg.strategy},
   };

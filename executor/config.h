@@ -13,6 +13,8 @@ struct Config {
   std::string state_dir = ".mutcell";       ///< journal, lock, logs
   int jobs = 0;                             ///< 0: number of CPUs
   uint64_t cell_memory = 512ull << 20;      ///< memory limit of one cell
+  bool cell_memory_auto = false;            ///< derive it from the clean run (cell_memory = "auto")
+  uint64_t memory_budget = 0;               ///< the whole run's memory; 0: a share of the discovered limit
   uint64_t cell_pids = 512;                 ///< pids limit of one cell
   double timeout_s = 60;                    ///< default wall-clock limit of a mutant
   double kill_grace_s = 1;                  ///< SIGTERM to SIGKILL after a timeout

@@ -126,7 +126,9 @@ bool ParseRecord(const std::string& line, Parsed* p, std::string* problem) {
         !f.String("config_fingerprint", &h.config_fingerprint) ||
         !f.String("mutcell_version", &h.mutcell_version) || !f.String("backend", &h.backend) ||
         !f.Unsigned("cell_memory_bytes", &h.cell_memory_bytes) ||
-        !f.Unsigned("mutant_count", &h.mutant_count) || !f.String("started_at", &h.started_at)) {
+        !f.Unsigned("mutant_count", &h.mutant_count) || !f.String("started_at", &h.started_at) ||
+        !f.Unsigned("budget_bytes", &h.budget_bytes) ||
+        !f.Unsigned("effective_limit_bytes", &h.effective_limit_bytes) || !f.String("memory", &h.memory)) {
       *problem = "header: " + f.problem;
       return false;
     }
@@ -208,6 +210,9 @@ std::string JournalLine(const JournalHeader& h) {
   j["cell_memory_bytes"] = h.cell_memory_bytes;
   j["mutant_count"] = h.mutant_count;
   j["started_at"] = h.started_at;
+  j["budget_bytes"] = h.budget_bytes;
+  j["effective_limit_bytes"] = h.effective_limit_bytes;
+  j["memory"] = h.memory;
   return Dump(j);
 }
 

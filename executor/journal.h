@@ -24,6 +24,9 @@ struct JournalHeader {
   uint64_t cell_memory_bytes = 0;
   uint64_t mutant_count = 0;
   std::string started_at;  ///< ISO 8601 UTC
+  uint64_t budget_bytes = 0;       ///< the run's memory budget (0: not recorded)
+  uint64_t effective_limit_bytes = 0;  ///< the memory discovery found mutcell may use
+  std::string memory;              ///< the discovery line printed at start
 };
 
 /// One finished mutant.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 #include <cstdlib>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "executor/config.h"
+#include "executor/doctor.h"
 #include "executor/exit_codes.h"
 #include "executor/merge_command.h"
 #include "executor/mutmut_command.h"
@@ -30,6 +32,7 @@ struct Overrides {
   std::string state_dir;
   int jobs = -1;
   std::string cell_memory;
+  std::string memory_budget;
   double timeout_s = -1;
   std::string backend;
   int64_t cell_pids = -1;
@@ -59,7 +62,10 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
   cmd->add_option("--config", o->config_path, "Config file (default: ./mutcell.toml, else [tool.mutcell] in ./pyproject.toml)");
   cmd->add_option("--state-dir", o->state_dir, "Journal, lock and logs (default .mutcell)");
   cmd->add_option("-j,--jobs", o->jobs, "Mutants at once (default: CPUs)")->check(CLI::PositiveNumber);
-  cmd->add_option("--cell-memory", o->cell_memory, "Memory limit of one mutant, e.g. 256M (default 512M)");
+  cmd->add_option("--cell-memory", o->cell_memory,
+                  "Memory limit of one mutant, e.g. 256M, or auto: the clean run's peak x2 + 64M (default 512M)");
+  cmd->add_option("--memory-budget", o->memory_budget,
+                  "Memory of the whole run (default: 75% of the limit mutcell discovers)");
   cmd->add_option("--timeout", o->timeout_s, "Default wall-clock limit of one mutant in seconds (default 60)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--backend", o->backend, "auto, v2, v1 or none (default auto)")
@@ -116,7 +122,10 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   }
   if (!o.state_dir.empty()) cfg->state_dir = o.state_dir;
   if (o.jobs > 0) cfg->jobs = o.jobs;
-  if (!o.cell_memory.empty()) {
+  if (o.cell_memory == "auto") {
+    cfg->cell_memory_auto = true;
+  } else if (!o.cell_memory.empty()) {
+    cfg->cell_memory_auto = false;
     uint64_t bytes = 0;
     if (!ParseSize(o.cell_memory, &bytes, &err)) {
       spdlog::error("--cell-memory: {}", err);
@@ -128,6 +137,8 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
     }
     cfg->cell_memory = bytes;
   }
+  if (!o.memory_budget.empty() && !ParseSizeOption("--memory-budget", o.memory_budget, false, &cfg->memory_budget))
+    return false;
   if (o.timeout_s > 0) cfg->timeout_s = o.timeout_s;
   if (!o.backend.empty()) cfg->backend = o.backend;
   if (o.cell_pids > 0) cfg->cell_pids = static_cast<uint64_t>(o.cell_pids);
@@ -192,6 +203,9 @@ int main(int argc, char** argv) {
   report->add_flag("--require-complete", report_args.require_complete,
                    "Exit 4 unless every mutant has a verdict");
 
+  CLI::App* doctor = app.add_subcommand(
+      "doctor", "Print the backend, cgroup delegation, memory limits and budget mutcell would use; run nothing");
+
   MergeArgs merge_args;
   CLI::App* merge = app.add_subcommand(
       "merge", "Join the state directories of the shards of one run (--shard k/n) into one state directory");
@@ -225,5 +239,6 @@ int main(int argc, char** argv) {
   }
   if (report->parsed()) return ReportCommand(report_args);
   if (merge->parsed()) return MergeCommand(merge_args);
+  if (doctor->parsed()) return RunDoctor(std::cout);
   return kExitBadInput;
 }

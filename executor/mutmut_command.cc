@@ -203,9 +203,14 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     if (ran > 0 && seconds > 0) std::fprintf(stdout, "%.2f mutations/second\n", static_cast<double>(ran) / seconds);
     std::fflush(stdout);
   };
-  if (prepared.contains("clean_run_maxrss_bytes") && prepared["clean_run_maxrss_bytes"].is_number_unsigned())
-    spdlog::info("clean test run: {:.2f} s, peak {}", prepared.value("clean_run_s", 0.0),
-                 FormatSize(prepared["clean_run_maxrss_bytes"].get<uint64_t>()));
+  if (prepared.contains("clean_run_maxrss_bytes") && prepared["clean_run_maxrss_bytes"].is_number_unsigned()) {
+    const uint64_t peak = prepared["clean_run_maxrss_bytes"].get<uint64_t>();
+    spdlog::info("clean test run: {:.2f} s, peak {}", prepared.value("clean_run_s", 0.0), FormatSize(peak));
+    hooks.clean_run_peak = peak;
+    // The fork server is about as large as the clean run's process; two
+    // generations overlap while one replaces the other.
+    hooks.reserved_bytes = 2 * peak;
+  }
   return RunSession(cfg, plan, args.fresh, lock, hooks);
 }
 

@@ -9,6 +9,9 @@
 #include "executor/exit_codes.h"
 #include "executor/journal.h"
 #include "executor/report.h"
+#include "executor/report_html.h"
+#include "executor/atomic_file.h"
+#include <sstream>
 #include "executor/state_dir.h"
 
 namespace mutcell {
@@ -41,6 +44,15 @@ int ReportCommand(const ReportArgs& args) {
       return a.peak_memory_bytes > b.peak_memory_bytes;
     });
     if (shown.size() > args.top) shown.resize(args.top);
+  }
+  if (!args.html_path.empty()) {
+    std::ostringstream page;
+    WriteHtmlReport(results, page);
+    if (!WriteFileAtomically(args.html_path, page.str(), &err)) {
+      spdlog::error("--html: {}", err);
+      return kExitInternal;
+    }
+    std::fprintf(stderr, "wrote %s (%zu mutants)\n", args.html_path.c_str(), results.size());
   }
   WriteReport(shown, format, std::cout);
   std::cout.flush();

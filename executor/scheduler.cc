@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "executor/interrupt.h"
+#include "limits/budget.h"
 #include "sandbox/runner.h"
 
 namespace mutcell {
@@ -57,10 +58,16 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   Clock::time_point stop_deadline{};
   int seen_interrupts = 0;
   Clock::time_point last_sync = Clock::now();
-  bool journal_failed = false;
+  bool run_failed = false;
+  // Admission: a cell starts only when its limit fits in what the budget has
+  // left after the cells running now and the fork servers.
+  const uint64_t cell_bytes = opts_.limits.memory_bytes;
+  Admission admission(opts_.budget_bytes ? opts_.budget_bytes : UINT64_MAX);
+  admission.TryReserve(opts_.reserved_bytes);
 
   // Records a finished attempt, or queues a retry. Returns false if the journal failed.
   auto finish = [&](Attempt& a) -> bool {
+    admission.Release(cell_bytes);
     Outcome o;
     o.started = a.exit.error.empty();
     o.error = a.exit.error;
@@ -81,7 +88,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
         if (o.error.empty()) o.error = "cell cleanup failed: " + derr;
       }
     }
-    if (journal_failed) return true;  // nothing more can be recorded
+    if (run_failed) return true;  // nothing more can be recorded
     if (a.interrupted && !o.limit_reached && !o.kernel_oom_kill) {
       spdlog::info("{}: interrupted, no verdict recorded", a.mutant->id);
       return true;
@@ -151,13 +158,20 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   };
 
   while (true) {
-    while (!stopping && !journal_failed && !queue.empty() && runner_->CanStart() &&
+    while (!stopping && !run_failed && !queue.empty() && runner_->CanStart() &&
            running.size() < static_cast<size_t>(std::max(1, opts_.jobs))) {
+      if (!admission.TryReserve(cell_bytes)) {
+        if (running.empty()) {  // nothing will free memory: the budget cannot hold one cell
+          *err = "the memory budget cannot hold a single cell";
+          run_failed = true;
+        }
+        break;
+      }
       Pending p = queue.front();
       queue.pop_front();
-      if (!start_one(p)) journal_failed = true;
+      if (!start_one(p)) run_failed = true;
     }
-    if (running.empty() && (stopping || journal_failed || queue.empty())) break;
+    if (running.empty() && (stopping || run_failed || queue.empty())) break;
 
     std::vector<pollfd> fds;
     std::vector<int> rfds;
@@ -222,7 +236,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
         a.cell->SignalAll(SIGKILL);
       }
       if (a.main_exited) {
-        if (!finish(a)) journal_failed = true;
+        if (!finish(a)) run_failed = true;
         it = running.erase(it);
       } else {
         ++it;
@@ -234,24 +248,25 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       std::string serr;
       if (!journal_->Sync(&serr)) {
         *err = serr;
-        journal_failed = true;
+        run_failed = true;
       }
       last_sync = now;
     }
-    if (journal_failed && err->empty()) *err = "journal write failed";
-    if (journal_failed) {
+    if (run_failed && err->empty()) *err = "journal write failed";
+    if (run_failed) {
       for (auto& [seq, a] : running) {
         a.interrupted = true;
         a.cell->SignalAll(SIGKILL);
       }
     }
   }
+  summary->admitted_high_water = admission.high_water();
   std::string serr;
-  if (!journal_->Sync(&serr) && !journal_failed) {
+  if (!journal_->Sync(&serr) && !run_failed) {
     *err = serr;
-    journal_failed = true;
+    run_failed = true;
   }
-  return !journal_failed;
+  return !run_failed;
 }
 
 }  // namespace mutcell

@@ -30,6 +30,8 @@ struct SchedulerOptions {
   int max_attempts = 3;           ///< attempts of a mutant whose attempt ended in error
   std::string log_dir;            ///< per-attempt output files ("" = discard)
   std::string backend_name;
+  uint64_t budget_bytes = 0;      ///< the run's memory budget (0: only `jobs` limits starts)
+  uint64_t reserved_bytes = 0;    ///< taken from the budget before any cell (fork servers)
   double tick_s = 0.01;           ///< watch interval for memory and deadlines
   double sync_interval_s = 0.1;   ///< journal fsync at most this often
   sigset_t wait_mask;             ///< mask for ppoll (from InstallInterruptHandlers)
@@ -39,6 +41,7 @@ struct SchedulerOptions {
 struct RunSummary {
   size_t started_mutants = 0;     ///< mutants handed to Run
   size_t finished = 0;            ///< of those, with a verdict recorded
+  uint64_t admitted_high_water = 0;  ///< most memory ever reserved by running cells and zygotes
   std::map<Verdict, size_t> counts;
   int stop_signal = 0;            ///< set when interrupted
 };

@@ -16,6 +16,8 @@
 #include "executor/progress.h"
 #include "executor/scheduler.h"
 #include "executor/state_dir.h"
+#include "limits/budget.h"
+#include "limits/discovery.h"
 #include "limits/size.h"
 #include "sandbox/cell.h"
 #include "sandbox/runner.h"
@@ -84,6 +86,28 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   if (!settled.empty())
     spdlog::info("resuming: {} of {} mutants already have a verdict", settled.size(), plan.mutants.size());
 
+  // The memory mutcell may really use (the tightest cgroup limit, not the
+  // host's free memory), and what the run takes of it.
+  MemoryFacts facts;
+  if (!DiscoverMemory(DiscoveryRoots{}, &facts, &err)) {
+    spdlog::error("{}", err);
+    return kExitInternal;
+  }
+  CellMemory cell_memory;
+  cell_memory.automatic = cfg.cell_memory_auto;
+  cell_memory.fixed_bytes = cfg.cell_memory;
+  cell_memory.clean_run_peak = hooks.clean_run_peak;
+  BudgetPlan budget;
+  std::optional<uint64_t> asked_budget;
+  if (cfg.memory_budget) asked_budget = cfg.memory_budget;
+  if (!DeriveBudget(facts, asked_budget, cell_memory, JobsFor(cfg), hooks.reserved_bytes, &budget, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
+  for (const std::string& w : budget.warnings) spdlog::warn("{}", w);
+  const std::string memory_line = FormatBudgetLine(facts, budget);
+  spdlog::info("memory: {}", memory_line);
+
   std::unique_ptr<CellBackend> backend = MakeCellBackend(cfg.backend, &err);
   if (!backend) {
     spdlog::error("{}", err);
@@ -98,9 +122,14 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     spdlog::error("cannot set up the {} backend: {}", backend->Name(), err);
     return kExitInternal;
   }
-  const int jobs = JobsFor(cfg);
+  if (!backend->LimitRun(budget.budget_bytes, &err)) {
+    spdlog::error("cannot set the run's memory budget: {}", err);
+    backend->Stop();
+    return kExitInternal;
+  }
+  const int jobs = budget.jobs;
   spdlog::info("mutcell {}: {} mutants, backend {}, cell memory {}, pids {}, jobs {}, timeout {} s",
-               MUTCELL_VERSION, plan.mutants.size(), backend->Name(), FormatSize(cfg.cell_memory),
+               MUTCELL_VERSION, plan.mutants.size(), backend->Name(), FormatSize(budget.cell_bytes),
                cfg.cell_pids, jobs, cfg.timeout_s);
 
   JournalWriter writer;
@@ -115,7 +144,10 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   header.config_fingerprint = ConfigFingerprint(cfg);
   header.mutcell_version = MUTCELL_VERSION;
   header.backend = backend->Name();
-  header.cell_memory_bytes = cfg.cell_memory;
+  header.cell_memory_bytes = budget.cell_bytes;
+  header.budget_bytes = budget.budget_bytes;
+  header.effective_limit_bytes = budget.effective_limit;
+  header.memory = memory_line;
   header.mutant_count = plan.mutants.size();
   header.started_at = NowIso8601();
   if (!writer.Open(paths.journal, header, &err)) return fail_setup(err);
@@ -141,7 +173,9 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
 
   opts.jobs = jobs;
-  opts.limits.memory_bytes = cfg.cell_memory;
+  opts.limits.memory_bytes = budget.cell_bytes;
+  opts.budget_bytes = budget.budget_bytes;
+  opts.reserved_bytes = budget.zygote_reserve;
   opts.limits.pids_max = cfg.cell_pids;
   opts.default_timeout_s = cfg.timeout_s;
   opts.kill_grace_s = cfg.kill_grace_s;

@@ -30,6 +30,10 @@ struct SessionHooks {
   /// the result that counts for each mutant of the plan that has one. Writes
   /// results back where the front end keeps them.
   std::function<bool(const std::vector<ResultRecord>& current, std::string* err)> write_back;
+  /// The clean test run's measured peak, for `cell_memory = "auto"`.
+  std::optional<uint64_t> clean_run_peak;
+  /// Memory taken from the budget before any cell (fork servers).
+  uint64_t reserved_bytes = 0;
   /// Prints the front end's summary of the current results.
   std::function<void(const std::vector<ResultRecord>& current, double seconds, size_t ran)> summarize;
 };

@@ -92,6 +92,15 @@ class CellBackend {
   virtual std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits,
                                            std::string* err) = 0;
 
+  /// Sets the run cgroup's memory limit: the whole run's budget, a fence
+  /// around all cells together. Backends without a run cgroup (none) accept
+  /// and ignore it; admission still keeps the run inside the budget.
+  virtual bool LimitRun(uint64_t bytes, std::string* err) {
+    (void)bytes;
+    (void)err;
+    return true;
+  }
+
   /// The run cgroup's own oom_kill count (what an ancestor unit would see).
   virtual uint64_t RunOomKills() = 0;
 

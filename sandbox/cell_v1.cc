@@ -278,6 +278,14 @@ class V1Backend : public CellBackend {
     return cell;
   }
 
+  bool LimitRun(uint64_t bytes, std::string* err) override {
+    if (run_mem_.empty()) {
+      *err = "cgroup v1 backend not started";
+      return false;
+    }
+    return WriteStringToFile(run_mem_ + "/memory.limit_in_bytes", std::to_string(bytes), err);
+  }
+
   uint64_t RunOomKills() override {
     uint64_t total = 0;
     std::string err;
