@@ -81,6 +81,11 @@ TEST_F(PlanFileTest, SkipsBlankLinesAndAcceptsCrlfAndNoFinalNewline) {
   EXPECT_EQ(plan_.mutants[1].id, "b");
 }
 
+TEST_F(PlanFileTest, AcceptsAUtf8ByteOrderMark) {
+  ASSERT_EQ(Load("\xEF\xBB\xBF{\"id\":\"a\",\"argv\":[\"x\"]}\n"), "");
+  EXPECT_EQ(plan_.mutants[0].id, "a");
+}
+
 TEST_F(PlanFileTest, DefaultsFillArgvCwdAndEnv) {
   PlanDefaults d;
   d.argv = {"pytest", "-x"};
