@@ -113,20 +113,19 @@ class Channel:
             except (BrokenPipeError, ConnectionResetError) as e:
                 raise PeerGone() from e
 
-    def read_available(self) -> None:
-        """Reads what is there. Raises PeerGone on a clean EOF, ProtocolError on
-        EOF inside a message."""
+    def read_available(self) -> bool:
+        """Reads what is there; True when the peer has closed its end (the
+        complete messages read before EOF still count: take them with
+        messages(), then check that nothing is left)."""
         while True:
             try:
                 chunk = self.sock.recv(65536)
             except (BlockingIOError, InterruptedError):
-                return
-            except ConnectionResetError as e:
-                raise PeerGone() from e
+                return False
+            except ConnectionResetError:
+                return True
             if not chunk:
-                if self.buf:
-                    raise ProtocolError(f"EOF inside a message ({len(self.buf)} bytes pending)")
-                raise PeerGone()
+                return True
             self.buf += chunk
             if self.partial_since is None:
                 self.partial_since = time.monotonic()
@@ -286,7 +285,8 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
                 os.close(fd)
             except OSError:
                 pass
-        out = req["output"] or os.devnull
+        # Relative to the project: the collected strategy serves from mutants/.
+        out = os.path.join(warm.project, req["output"]) if req["output"] else os.devnull
         ofd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         os.dup2(ofd, 1)
         os.dup2(ofd, 2)
@@ -409,22 +409,17 @@ class Server:
                             pass
                     except BlockingIOError:
                         pass
-                if self.chan in readable and not self.draining:
-                    try:
-                        self.chan.read_available()
-                    except PeerGone:
-                        return self.peer_gone()
+                if self.chan in readable:
+                    eof = self.chan.read_available()
                     for msg in self.chan.messages():
                         self.handle(msg)
-                elif self.chan in readable and self.draining:
-                    # After shutdown only EOF is acceptable.
-                    try:
-                        self.chan.read_available()
-                    except PeerGone:
+                    if eof:
+                        if self.chan.buf:
+                            raise ProtocolError(f"EOF inside a message ({len(self.chan.buf)} bytes pending)")
+                        if not self.draining:
+                            return self.peer_gone()
+                        # Closed after shutdown: finish draining, as asked.
                         self.eof = True
-                        continue
-                    if self.chan.buf:
-                        raise ProtocolError("message after shutdown")
                 deadline = self.chan.partial_deadline()
                 if deadline is not None and time.monotonic() > deadline:
                     raise ProtocolError("incomplete message timed out")
@@ -435,6 +430,8 @@ class Server:
 
     def handle(self, msg: dict) -> None:
         t = msg["type"]
+        if self.draining:
+            raise ProtocolError(f"{t!r} after shutdown")
         if t == "run":
             req = validate_run(msg)
             if req["id"] in self.ids:

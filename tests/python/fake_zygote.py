@@ -151,13 +151,13 @@ def main() -> int:
             pass
         if chan not in readable:
             continue
-        try:
-            chan.read_available()
-        except z.PeerGone:
+        eof = chan.read_available()
+        msgs = chan.messages()
+        if eof and not msgs:
             for pid in running:
                 os.kill(pid, signal.SIGKILL)
             return z.EXIT_PEER_GONE
-        for msg in chan.messages():
+        for msg in msgs:
             if msg["type"] == "shutdown":
                 draining = True
             elif msg["type"] == "stats":

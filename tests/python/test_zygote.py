@@ -220,6 +220,42 @@ def test_child_joins_the_cell_files_first_and_sees_env(project, strategy, tmp_pa
         d.close()
 
 
+def test_relative_output_is_relative_to_the_project(project, strategy):
+    out = project / "logs" / f"{strategy}.log"
+    out.parent.mkdir(exist_ok=True)
+    d = Driver(project, strategy)
+    try:
+        assert d.recv()["type"] == "ready"
+        key = "tiny.core.x_add__mutmut_1"
+        exited = run_one(d, 1, key, covering_tests(project, key), output=f"logs/{strategy}.log")
+        assert exited["exit_code"] == 1
+        assert out.exists()
+    finally:
+        d.close()
+
+
+def test_shutdown_then_close_still_exits_cleanly(project):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        d.send({"type": "shutdown"})
+        d.sock.shutdown(socket.SHUT_WR)
+        assert d.wait() == 0
+    finally:
+        d.close()
+
+
+def test_message_after_shutdown_ends_the_zygote(project):
+    d = Driver(project, "pytest-main")
+    try:
+        assert d.recv()["type"] == "ready"
+        d.send({"type": "shutdown"})
+        d.send({"type": "stats"})
+        assert d.wait() == 2
+    finally:
+        d.close()
+
+
 def test_children_run_concurrently_and_are_all_reported(project, strategy):
     d = Driver(project, strategy)
     try:
