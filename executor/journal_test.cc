@@ -207,6 +207,23 @@ TEST_F(JournalTest, CutAtEveryByteOfTheLastTwoRecordsLoads) {
   EXPECT_GT(loads, 300);
 }
 
+// Every cut of a whole small journal, header included, loads; a cut header
+// leaves an empty journal.
+TEST_F(JournalTest, CutAnywhereIncludingTheHeaderLoads) {
+  WriteSession({Result("a", Verdict::kKilled, 0), Result("b", Verdict::kSurvived, 1)}, true);
+  std::string full = ReadAll(path_);
+  size_t header_end = full.find('\n');
+  for (size_t len = 0; len <= full.size(); ++len) {
+    WriteAll(path_, full.substr(0, len));
+    JournalContents c;
+    std::string err;
+    ASSERT_TRUE(LoadJournal(path_, &c, &err)) << "cut at " << len << ": " << err;
+    EXPECT_EQ(c.headers.size(), len >= header_end ? 1u : 0u) << "cut at " << len;
+    EXPECT_LE(c.warnings.size(), 1u);
+    EXPECT_EQ(c.complete, len >= full.size() - 1) << "cut at " << len;
+  }
+}
+
 // After a torn end, the next session starts on a fresh line and both the old
 // session's whole records and the new ones load, at every cut.
 TEST_F(JournalTest, NextSessionAfterEveryCutLoads) {
