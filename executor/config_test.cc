@@ -2,7 +2,9 @@
 
 #include <stdlib.h>
 
+#include <cctype>
 #include <filesystem>
+#include <ostream>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -151,6 +153,16 @@ struct BadValue {
   const char* location;  // ":2:COL: "
   const char* expected;  // substring of the problem
 };
+
+// Names the case in test listings (ctest shows it) by its expected message,
+// in plain characters, instead of the struct's raw bytes.
+void PrintTo(const BadValue& b, std::ostream* os) {
+  for (const char* text : {b.expected, " in ", b.toml}) {
+    int n = 0;
+    for (const char* p = text; *p && n < 40; ++p, ++n)
+      if (std::isalnum(static_cast<unsigned char>(*p)) || *p == ' ' || *p == '_') *os << *p;
+  }
+}
 
 class ConfigBadValueTest : public ConfigFileTest, public ::testing::WithParamInterface<BadValue> {};
 

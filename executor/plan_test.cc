@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
+#include <ostream>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -141,6 +143,16 @@ struct BadLine {
   const char* line;
   const char* expected;  // substring of the message after "PATH:2: "
 };
+
+// Names the case in test listings (ctest shows it) by its expected message,
+// in plain characters, instead of the struct's raw bytes.
+void PrintTo(const BadLine& b, std::ostream* os) {
+  for (const char* text : {b.expected, " in ", b.line}) {
+    int n = 0;
+    for (const char* p = text; *p && n < 40; ++p, ++n)
+      if (std::isalnum(static_cast<unsigned char>(*p)) || *p == ' ' || *p == '_') *os << *p;
+  }
+}
 
 class PlanBadLineTest : public PlanFileTest, public ::testing::WithParamInterface<BadLine> {};
 
