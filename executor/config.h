@@ -39,7 +39,8 @@ struct Config {
 /// string or integer bytes), cell_pids, timeout_s, kill_grace_s,
 /// stop_grace_s, max_attempts, backend, argv, [env], python, strategy,
 /// recycle_after, recycle_memory, recycle_growth (sizes), oom_exit_code. Unknown keys, wrong
-/// types and bad values are errors "PATH:LINE:COL: problem".
+/// types and bad values are errors "PATH:LINE:COL: problem" (TOML syntax
+/// errors too); on error *cfg is left unchanged.
 bool LoadConfigFile(const std::string& path, Config* cfg, std::string* err);
 
 /// A stable digest of the settings that change verdicts (limits, timeouts,

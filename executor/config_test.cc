@@ -212,7 +212,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"python = \"\"", ":2:10: ", "python: must not be empty"},
         BadValue{"recycle_after = -1", ":2:17: ", "out of range"},
         BadValue{"recycle_memory = \"12XB\"", ":2:18: ", "unknown unit 'XB'"},
-        BadValue{"recycle_growth = true", ":2:18: ", "expected a size"}));
+        BadValue{"recycle_growth = true", ":2:18: ", "expected a size"},
+        BadValue{"memory_budget = \"12XB\"", ":2:17: ", "memory_budget: size '12XB' has an unknown unit"},
+        BadValue{"cell_memory = \"Auto\"", ":2:15: ", "is not a number"}));
+
+TEST_F(ConfigFileTest, CellMemoryAutoAndBudget) {
+  ASSERT_EQ(Load("cell_memory = \"auto\"\nmemory_budget = \"4G\"\n"), "");
+  EXPECT_TRUE(cfg_.cell_memory_auto);
+  EXPECT_EQ(cfg_.memory_budget, 4ull << 30);
+  ASSERT_EQ(Load("cell_memory = \"300M\"\n"), "");
+  EXPECT_FALSE(cfg_.cell_memory_auto);
+  EXPECT_EQ(cfg_.cell_memory, 300ull << 20);
+}
 
 TEST_F(ConfigFileTest, ReadsTheMutmutKeys) {
   ASSERT_EQ(Load("python = \"/venv/bin/python\"\nstrategy = \"collected\"\nrecycle_after = 50\n"
