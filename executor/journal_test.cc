@@ -39,6 +39,9 @@ JournalHeader Header(uint64_t count = 3) {
   h.cell_memory_bytes = 256ull << 20;
   h.mutant_count = count;
   h.started_at = "2026-11-27T20:00:00Z";
+  h.budget_bytes = 4ull << 30;
+  h.effective_limit_bytes = 8ull << 30;
+  h.memory = "limit 8 GiB (cgroup v1), budget 4 GiB";
   return h;
 }
 
@@ -115,6 +118,9 @@ TEST_F(JournalTest, RoundTripsEveryField) {
   EXPECT_EQ(h.cell_memory_bytes, 256ull << 20);
   EXPECT_EQ(h.mutant_count, 2u);
   EXPECT_EQ(h.started_at, "2026-11-27T20:00:00Z");
+  EXPECT_EQ(h.budget_bytes, 4ull << 30);
+  EXPECT_EQ(h.effective_limit_bytes, 8ull << 30);
+  EXPECT_EQ(h.memory, "limit 8 GiB (cgroup v1), budget 4 GiB");
   ASSERT_EQ(c.results.size(), 2u);
   const ResultRecord& a = c.results[0];
   EXPECT_EQ(a.id, r.id);
