@@ -257,8 +257,9 @@ class Page {
     for (size_t c = 0; c < cols.size(); ++c) {
       const Column& col = cols[c];
       const ResultRecord& rec = At(col.top);
-      double x = kLeft + colw * static_cast<double>(c);
-      double w = colw > 3 ? colw - 1 : colw;
+      // Few mutants: keep bars narrow and centred in their column.
+      double w = std::min(colw > 3 ? colw - 1 : colw, 36.0);
+      double x = kLeft + colw * static_cast<double>(c) + (colw - w) / 2;
       double y = Y(rec.peak_memory_bytes);
       double h = kTop + kPlotH - y;
       if (h < 0.8 && rec.peak_memory_bytes > 0) h = 0.8, y = kTop + kPlotH - h;
