@@ -110,6 +110,9 @@ void WriteJson(const std::vector<ResultRecord>& results, std::ostream& out) {
     j["attempts"] = r.attempts;
     j["backend"] = r.backend;
     j["error"] = r.error.empty() ? nullptr : nlohmann::ordered_json(r.error);
+    j["zygote_generation"] = r.zygote_generation ? nlohmann::ordered_json(*r.zygote_generation) : nullptr;
+    j["zygote_memory_bytes"] = r.zygote_memory_bytes ? nlohmann::ordered_json(*r.zygote_memory_bytes) : nullptr;
+    j["seq"] = r.seq;
     arr.push_back(std::move(j));
   }
   out << arr.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';

@@ -146,6 +146,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     req.env = p.mutant->env;
     req.cwd = p.mutant->cwd;
     req.tests = p.mutant->tests;
+    req.timeout_s = timeout;
     if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/cell-" + std::to_string(a.seq) + ".log";
     std::string serr;
     if (!runner_->Start(a.seq, req, a.cell.get(), &serr)) {

@@ -22,6 +22,7 @@ struct RunRequest {
   std::map<std::string, std::string> env;   ///< extra environment
   std::string cwd;                          ///< working directory
   std::vector<std::string> tests;           ///< zygote mode: tests to run
+  double timeout_s = 0;                     ///< the attempt's wall-clock limit (zygotes set a CPU backstop from it)
   std::string log_path;                     ///< where the attempt's output goes ("" = discard)
 };
 

@@ -20,6 +20,9 @@
 namespace mutcell {
 
 constexpr int kZygoteProtocol = 1;
+// Exit statuses a zygote's child uses for its own failures (docs/zygote-protocol.md).
+constexpr int kChildJoinFailed = 121;
+constexpr int kChildSetupFailed = 122;
 
 struct ZygoteRunner::Zygote {
   int generation = 0;
@@ -29,6 +32,7 @@ struct ZygoteRunner::Zygote {
   bool retiring = false;   // a successor was started for it
   bool draining = false;   // shutdown sent: serves no new attempts
   bool dead = false;
+  bool eof = false;        // its end of the socket is closed: stop polling it
   uint64_t ready_rss = 0, last_rss = 0, served = 0;
   std::string buf;
   std::string ended;
@@ -40,7 +44,8 @@ namespace {
 
 std::string DescribeStatus(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
+  if (WIFSIGNALED(status))
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
   return "ended";
 }
 
@@ -205,6 +210,7 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
   nlohmann::json msg = {{"type", "run"},   {"id", token},     {"mutant", req.name},
                         {"tests", req.tests}, {"env", req.env}, {"cgroup_procs", cell->ProcsFiles()}};
   if (!req.log_path.empty()) msg["output"] = req.log_path;
+  if (req.timeout_s > 0) msg["timeout_s"] = req.timeout_s;
   std::string frame = Frame(msg);
   if (frame.size() - 4 > opts_.max_message_bytes) {
     *err = "run request of " + std::to_string(frame.size()) + " bytes exceeds the protocol's limit";
@@ -220,7 +226,7 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
 
 void ZygoteRunner::PollFds(std::vector<int>* fds) {
   for (auto& z : zygotes_)
-    if (!z->dead && z->fd >= 0) fds->push_back(z->fd);
+    if (!z->dead && !z->eof && z->fd >= 0) fds->push_back(z->fd);
 }
 
 bool ZygoteRunner::OnChildExit(pid_t pid, int status) {
@@ -269,7 +275,9 @@ void ZygoteRunner::ReadFrom(Zygote& z) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
-    // EOF or error: the zygote is gone (or going); frames already read still count.
+    // EOF or error: the zygote is gone (or going); frames already read still
+    // count, and its exit status (OnChildExit) says why.
+    z.eof = true;
     break;
   }
   while (!z.dead && z.buf.size() >= 4) {
@@ -288,6 +296,7 @@ void ZygoteRunner::ReadFrom(Zygote& z) {
       return;
     }
   }
+  if (z.eof && !z.dead && !z.buf.empty()) Fail(z, "protocol error: the socket closed inside a message");
 }
 
 bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string* why) {
@@ -354,6 +363,9 @@ bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string
       *why = "exited needs exactly one of exit_code and signal";
       return false;
     }
+    // The zygote's own set-up failures in the child are mutcell's, not the mutant's.
+    if (exit.exit_code == kChildJoinFailed) exit.error = "the zygote's child could not join its cell";
+    if (exit.exit_code == kChildSetupFailed) exit.error = "the zygote's child failed to set up";
     exit.zygote_generation = z.generation;
     if (z.rss_at_fork.count(id)) exit.zygote_memory_bytes = z.rss_at_fork[id];
     finished_.emplace_back(id, exit);

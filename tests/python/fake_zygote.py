@@ -20,6 +20,7 @@ Environment:
     kill-self-on-run:K  SIGKILLs itself when the K-th run arrives
   MUTCELL_FAKE_RSS      reported rss_bytes at ready (default 50 MiB)
   MUTCELL_FAKE_GROWTH   added to the reported rss_bytes per child served (default 0)
+  MUTCELL_FAKE_BAD_GENERATIONS  only generations up to this one misbehave (default: all)
 
 Children (normal), by substring of the mutant name, after joining cgroup_procs:
   "exit<N>"  exit N;  "sleep"  sleep forever;  "alloc"  allocate 1 MiB/turn
@@ -76,6 +77,9 @@ def main() -> int:
     if fd < 0:
         fd = int(os.environ.get("MUTCELL_ZYGOTE_FD", "-1"))
     behaviour = os.environ.get("MUTCELL_FAKE_ZYGOTE", "normal")
+    # Generations after the first N behave, so a replacement can be seen serving.
+    if generation > int(os.environ.get("MUTCELL_FAKE_BAD_GENERATIONS", "1000000")):
+        behaviour = "normal"
     rss = int(os.environ.get("MUTCELL_FAKE_RSS", str(50 << 20)))
     growth = int(os.environ.get("MUTCELL_FAKE_GROWTH", "0"))
     signal.signal(signal.SIGINT, signal.SIG_IGN)

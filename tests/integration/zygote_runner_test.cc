@@ -1,0 +1,205 @@
+// mutcell's side of the zygote protocol against a real process that
+// misbehaves on purpose (tests/python/fake_zygote.py): whatever a zygote
+// sends, mutcell survives, the attempt in flight becomes an error (never a
+// verdict), and the next generation takes over.
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sandbox/cell.h"
+#include "sandbox/runner.h"
+#include "sandbox/zygote_runner.h"
+
+namespace mutcell {
+namespace {
+
+std::string FakeZygote() { return std::string(MUTCELL_SOURCE_DIR) + "/tests/python/fake_zygote.py"; }
+
+class ZygoteRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string err;
+    backend_ = MakeCellBackend("auto", &err);
+    ASSERT_TRUE(backend_) << err;
+    ASSERT_TRUE(backend_->Start("zt" + std::to_string(getpid()), &err)) << err;
+  }
+  void TearDown() override {
+    runner_.reset();
+    cells_.clear();
+    backend_->Stop();
+  }
+
+  /// A runner whose first generation behaves as `mode` says (the fake
+  /// zygote's MUTCELL_FAKE_ZYGOTE); later generations behave.
+  void Make(const std::string& mode, uint64_t recycle_after = 0) {
+    runner_.reset();
+    setenv("MUTCELL_FAKE_ZYGOTE", mode.c_str(), 1);
+    setenv("MUTCELL_FAKE_BAD_GENERATIONS", "1", 1);
+    ZygoteOptions o;
+    o.command = {"python3", FakeZygote()};
+    o.recycle_after = recycle_after;
+    runner_ = std::make_unique<ZygoteRunner>(o);
+  }
+
+  /// Runs one attempt to its end through the runner, as the scheduler would.
+  RunExit RunOne(uint64_t token, int exit_code = 0) {
+    std::string err;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!runner_->CanStart()) {
+      Pump();
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "no zygote became ready";
+        return {};
+      }
+    }
+    cells_.push_back(backend_->CreateCell(++seq_, CellLimits{256ull << 20, 64}, &err));
+    if (!cells_.back()) {
+      ADD_FAILURE() << err;
+      return {};
+    }
+    RunRequest req;
+    req.name = "m" + std::to_string(token) + "exit" + std::to_string(exit_code);
+    if (!runner_->Start(token, req, cells_.back().get(), &err)) {
+      RunExit e;
+      e.error = err;
+      return e;
+    }
+    while (std::chrono::steady_clock::now() < deadline) {
+      Pump();
+      for (auto& [t, exit] : done_)
+        if (t == token) return exit;
+    }
+    ADD_FAILURE() << "attempt " << token << " never ended";
+    return {};
+  }
+
+  void Pump() {
+    std::vector<int> fds;
+    runner_->PollFds(&fds);
+    std::vector<pollfd> p;
+    for (int fd : fds) p.push_back({fd, POLLIN, 0});
+    poll(p.data(), p.size(), 10);
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) runner_->OnChildExit(pid, status);
+    runner_->Collect(&done_);
+  }
+
+  std::unique_ptr<CellBackend> backend_;
+  std::unique_ptr<ZygoteRunner> runner_;
+  std::vector<std::unique_ptr<Cell>> cells_;
+  std::vector<std::pair<uint64_t, RunExit>> done_;
+  uint64_t seq_ = 0;
+};
+
+TEST_F(ZygoteRunnerTest, AWellBehavedZygoteReportsExitCodesAndItsGeneration) {
+  Make("good");
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+  RunExit a = RunOne(1, 0), b = RunOne(2, 3);
+  EXPECT_TRUE(a.error.empty()) << a.error;
+  EXPECT_EQ(a.exit_code, 0);
+  EXPECT_EQ(b.exit_code, 3);
+  EXPECT_EQ(a.zygote_generation, 1);
+  EXPECT_EQ(a.zygote_memory_bytes, 50u << 20);
+}
+
+TEST_F(ZygoteRunnerTest, AZygoteFailingWhileServingFailsItsAttemptAsErrorAndTheNextGenerationServes) {
+  for (const char* mode : {"unknown-id", "die-on-run:1", "kill-self-on-run:1"}) {
+    SCOPED_TRACE(mode);
+    done_.clear();
+    Make(mode);
+    std::string err;
+    ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+    RunExit bad = RunOne(1, 0);
+    EXPECT_FALSE(bad.error.empty()) << "a broken zygote must give an error, not a verdict";
+    EXPECT_FALSE(bad.exit_code.has_value());
+    RunExit good = RunOne(2, 1);
+    EXPECT_TRUE(good.error.empty()) << good.error;
+    EXPECT_EQ(good.exit_code, 1);
+    EXPECT_EQ(good.zygote_generation, 2);
+  }
+}
+
+TEST_F(ZygoteRunnerTest, GarbageOversizedOrTruncatedMessagesEndThatZygoteNeverMutcell) {
+  // These zygotes misbehave right after `ready`: whether the attempt was
+  // already in flight (error, retried) or not yet sent (served by the next
+  // generation), no verdict may come from the broken zygote.
+  for (const char* mode : {"garbage", "oversized", "not-json", "truncated-eof"}) {
+    SCOPED_TRACE(mode);
+    done_.clear();
+    Make(mode);
+    std::string err;
+    ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+    RunExit first = RunOne(1, 4);
+    if (first.error.empty()) {
+      EXPECT_EQ(first.exit_code, 4);
+      EXPECT_EQ(first.zygote_generation, 2) << "a verdict from the broken generation";
+    }
+    RunExit second = RunOne(2, 1);
+    EXPECT_TRUE(second.error.empty()) << second.error;
+    EXPECT_EQ(second.exit_code, 1);
+    EXPECT_EQ(second.zygote_generation, 2);
+    for (const auto& g : runner_->Generations()) {
+      if (g.generation == 1) {
+        EXPECT_NE(g.ended.find("protocol error"), std::string::npos) << g.ended;
+      }
+    }
+  }
+}
+
+TEST_F(ZygoteRunnerTest, ATruncatedMessageIsAnErrorOnceTheZygoteIsReplaced) {
+  // Half a message and silence: mutcell keeps waiting without blocking; the
+  // scheduler's deadline then kills the cell. Here we kill the zygote the way
+  // a timeout would and expect an error for the attempt.
+  Make("truncated");
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+  ASSERT_TRUE(runner_->CanStart());
+  cells_.push_back(backend_->CreateCell(++seq_, CellLimits{256ull << 20, 64}, &err));
+  ASSERT_TRUE(cells_.back()) << err;
+  RunRequest req;
+  ASSERT_TRUE(runner_->Start(1, req, cells_.back().get(), &err)) << err;
+  for (int i = 0; i < 20; ++i) Pump();
+  EXPECT_TRUE(done_.empty());
+  const pid_t zygote = runner_->ActivePid();
+  ASSERT_GT(zygote, 0);
+  ASSERT_EQ(kill(zygote, SIGKILL), 0);
+  for (int i = 0; i < 300 && done_.empty(); ++i) Pump();
+  ASSERT_EQ(done_.size(), 1u);
+  EXPECT_FALSE(done_[0].second.error.empty());
+}
+
+TEST_F(ZygoteRunnerTest, ZygotesThatNeverGetReadyAreReportedNotFatal) {
+  for (const char* mode : {"wrong-protocol", "exit-before-ready"}) {
+    SCOPED_TRACE(mode);
+    Make(mode);
+    std::string err;
+    EXPECT_FALSE(runner_->StartAndWaitReady(10, &err));
+    EXPECT_NE(err.find("did not start"), std::string::npos) << err;
+  }
+}
+
+TEST_F(ZygoteRunnerTest, RecyclingReplacesTheZygoteAfterExactlyTheConfiguredCount) {
+  Make("good", /*recycle_after=*/3);
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+  std::vector<int> generations;
+  for (uint64_t t = 1; t <= 8; ++t) {
+    RunExit e = RunOne(t, 0);
+    ASSERT_TRUE(e.error.empty()) << e.error;
+    generations.push_back(e.zygote_generation.value_or(-1));
+  }
+  EXPECT_EQ(generations, (std::vector<int>{1, 1, 1, 2, 2, 2, 3, 3}));
+}
+
+}  // namespace
+}  // namespace mutcell
