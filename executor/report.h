@@ -16,7 +16,8 @@ bool ParseReportFormat(const std::string& s, ReportFormat* out, std::string* err
 
 /// Writes `results` (one per mutant, run order). JSON: an array of objects with
 /// id, verdict, exit_code (or null), signal (or null), duration_s,
-/// peak_memory_bytes, cell_limit_bytes, attempts, backend, error (or null).
+/// peak_memory_bytes, cell_limit_bytes, attempts, backend, error (or null),
+/// zygote_generation and zygote_memory_bytes (or null: exec mode), seq.
 /// CSV: the same columns under a header row, RFC 4180 (CRLF, fields with
 /// comma, quote, CR or LF quoted; empty for null). Table: one row per mutant
 /// (id with control characters shown as \xNN, verdict, exit, signal,
