@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -59,6 +60,12 @@ bool LoadShardState(const std::string& dir, ShardState* out, std::string* err) {
     }
     out->spec = rec.spec;
     out->whole_plan = std::move(rec.plan);
+    // The share, not plan.json: a resumed mutmut shard lists only what was
+    // still unchecked, but earlier sessions' results of its share count.
+    std::unordered_set<std::string> share(rec.share.begin(), rec.share.end());
+    out->ran.clear();
+    for (const PlanEntry& e : out->whole_plan)
+      if (share.count(e.id)) out->ran.push_back(e);
   } else {
     out->whole_plan = out->ran;
   }

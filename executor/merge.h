@@ -23,7 +23,7 @@ struct ShardState {
   std::string mutcell_version;
   uint64_t cell_memory_bytes = 0;
   std::vector<PlanEntry> whole_plan; ///< every mutant of the whole plan
-  std::vector<PlanEntry> ran;        ///< the mutants this directory's run was given (plan.json)
+  std::vector<PlanEntry> ran;        ///< the mutants given to this directory: its shard's share, else plan.json
   std::vector<ResultRecord> current; ///< the result that counts per mutant of `ran`
   std::vector<std::string> warnings; ///< the journal's (torn records)
 };

@@ -196,6 +196,43 @@ TEST_F(MergeTest, ErrorVerdictsAreNotCompleteAndAFinalVerdictWinsAnOverlap) {
   EXPECT_EQ(m.results.size(), 12u);
 }
 
+TEST_F(MergeTest, ResultsOfEarlierSessionsOfAShardCountThoughItsPlanIndexListsOnlyWhatWasLeft) {
+  // A resumed mutmut shard: the first session settled part of the share and
+  // wrote it back, so the second session's plan.json lists only the rest.
+  std::string dir = Shard(1, 2, 3);
+  StatePaths paths(dir);
+  ShardRecord rec;
+  bool exists = false;
+  std::string err;
+  ASSERT_TRUE(ReadShardRecord(paths, &rec, &exists, &err)) << err;
+  Plan left;
+  left.fingerprint = "plan-fp";
+  for (size_t i = 3; i < rec.share.size(); ++i) {
+    Mutant m;
+    m.id = rec.share[i];
+    m.fingerprint = "fp" + m.id.substr(1);
+    left.mutants.push_back(m);
+  }
+  ASSERT_TRUE(WritePlanIndex(paths, left, &err)) << err;
+  JournalHeader h;
+  h.plan_fingerprint = "plan-fp";
+  h.config_fingerprint = "cfg";
+  JournalWriter w;
+  ASSERT_TRUE(w.Open(paths.journal, h, &err)) << err;
+  for (const Mutant& m : left.mutants) {
+    ResultRecord r;
+    r.id = m.id;
+    r.fingerprint = m.fingerprint;
+    r.verdict = VerdictOf(m.id);
+    ASSERT_TRUE(w.Append(r, &err)) << err;
+  }
+  ASSERT_TRUE(w.Close(&err)) << err;
+  MergeResult m;
+  ASSERT_TRUE(Merge({Shard(0, 2), dir}, &m, &err)) << err;
+  EXPECT_TRUE(m.complete) << ::testing::PrintToString(m.gaps);
+  EXPECT_EQ(m.settled, 12u);
+}
+
 TEST_F(MergeTest, RefusesShardsOfDifferentConfigs) {
   MergeResult m;
   std::string err;

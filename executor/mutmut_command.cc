@@ -125,10 +125,9 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   plan.path = project + "/mutants";
   std::map<std::string, const MutmutMutant*> by_name;
   std::string all;
+  Plan whole;  // every selected mutant, stored result or not: what --shard splits
   for (const MutmutMutant& mm : mutants) {
     if (!MutantSelected(mm.name, args.names)) continue;
-    // Like mutmut: a stored result stands unless the mutant was named (or --fresh).
-    if (mm.exit_code && args.names.empty() && !args.fresh) continue;
     Mutant m;
     m.id = mm.name;
     m.tests = mm.tests;
@@ -138,6 +137,10 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     std::string identity = mm.name;
     for (const std::string& t : mm.tests) identity += "\n" + t;
     m.fingerprint = Fingerprint(identity);
+    whole.mutants.push_back(m);
+    whole.fingerprint += m.fingerprint;
+    // Like mutmut: a stored result stands unless the mutant was named (or --fresh).
+    if (mm.exit_code && args.names.empty() && !args.fresh) continue;
     all += m.fingerprint;
     by_name[m.id] = &mm;
     plan.mutants.push_back(std::move(m));
@@ -148,7 +151,8 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     return kExitBadInput;
   }
 
-  if (!ApplyShard(args.shard, StatePaths(cfg.state_dir), &plan, &err)) {
+  whole.fingerprint = Fingerprint(whole.fingerprint);
+  if (!ApplyShard(args.shard, StatePaths(cfg.state_dir), whole, &plan, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
   }

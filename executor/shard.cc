@@ -7,6 +7,7 @@
 #include <cstring>
 #include <numeric>
 #include <queue>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -196,6 +197,7 @@ bool ReadShardRecord(const StatePaths& paths, ShardRecord* out, bool* exists, st
     r.plan_fingerprint = doc.at("plan_fingerprint").get<std::string>();
     for (const auto& m : doc.at("plan"))
       r.plan.push_back({m.at("id").get<std::string>(), m.at("fingerprint").get<std::string>()});
+    for (const auto& id : doc.at("share")) r.share.push_back(id.get<std::string>());
     *out = std::move(r);
   } catch (const std::exception& e) {
     *err = path + ": malformed shard record: " + e.what();
@@ -205,6 +207,11 @@ bool ReadShardRecord(const StatePaths& paths, ShardRecord* out, bool* exists, st
 }
 
 bool ApplyShard(const ShardSpec& spec, const StatePaths& paths, Plan* plan, std::string* err) {
+  const Plan whole = *plan;
+  return ApplyShard(spec, paths, whole, plan, err);
+}
+
+bool ApplyShard(const ShardSpec& spec, const StatePaths& paths, const Plan& whole, Plan* plan, std::string* err) {
   const std::string path = ShardRecordPath(paths);
   if (spec.count <= 1) {
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
@@ -215,20 +222,30 @@ bool ApplyShard(const ShardSpec& spec, const StatePaths& paths, Plan* plan, std:
   }
   if (!EnsureStateDir(paths, err)) return false;
   nlohmann::json entries = nlohmann::json::array();
-  for (const Mutant& m : plan->mutants) entries.push_back({{"id", m.id}, {"fingerprint", m.fingerprint}});
-  nlohmann::json doc = {{"index", spec.index},
-                        {"count", spec.count},
-                        {"source", spec.source},
-                        {"plan_fingerprint", plan->fingerprint},
-                        {"plan", entries}};
+  for (const Mutant& m : whole.mutants) entries.push_back({{"id", m.id}, {"fingerprint", m.fingerprint}});
+  std::vector<Mutant> share = SelectShard(whole.mutants, spec);
+  std::unordered_set<std::string> in_share;
+  nlohmann::json share_ids = nlohmann::json::array();
+  double share_s = 0;
+  for (const Mutant& m : share) {
+    in_share.insert(m.id);
+    share_ids.push_back(m.id);
+    share_s += m.estimate_s.value_or(0);
+  }
+  nlohmann::json doc = {{"index", spec.index},       {"count", spec.count}, {"source", spec.source},
+                        {"plan_fingerprint", whole.fingerprint}, {"plan", entries},     {"share", share_ids}};
   if (!WriteFileAtomically(path, doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", err))
     return false;
-  const size_t total = plan->mutants.size();
-  double shard_s = 0;
-  plan->mutants = SelectShard(plan->mutants, spec);
-  for (const Mutant& m : plan->mutants) shard_s += m.estimate_s.value_or(0);
-  spdlog::info("shard {}/{} ({}): {} of {} mutants{}", spec.index, spec.count, spec.source, plan->mutants.size(),
-               total, shard_s > 0 ? fmt::format(", estimated {:.1f} s", shard_s) : std::string());
+  std::vector<Mutant> narrowed;
+  for (Mutant& m : plan->mutants)
+    if (in_share.count(m.id)) narrowed.push_back(std::move(m));
+  plan->mutants = std::move(narrowed);
+  plan->fingerprint = whole.fingerprint;
+  spdlog::info("shard {}/{} ({}): {} of {} mutants{}{}", spec.index, spec.count, spec.source, share.size(),
+               whole.mutants.size(), share_s > 0 ? fmt::format(", estimated {:.1f} s", share_s) : std::string(),
+               plan->mutants.size() < share.size()
+                   ? fmt::format("; {} of them to run", plan->mutants.size())
+                   : std::string());
   return true;
 }
 

@@ -63,6 +63,7 @@ struct ShardRecord {
   ShardSpec spec;
   std::string plan_fingerprint;     ///< of the whole plan (also in the journal headers)
   std::vector<PlanEntry> plan;      ///< every mutant of the whole plan
+  std::vector<std::string> share;   ///< ids of this shard's part of it (plan.json may list fewer)
 };
 
 /// Path of the shard record in a state directory.
@@ -73,10 +74,16 @@ std::string ShardRecordPath(const StatePaths& paths);
 /// *err "PATH: problem".
 bool ReadShardRecord(const StatePaths& paths, ShardRecord* out, bool* exists, std::string* err);
 
-/// Narrows `plan` to shard `spec` (its fingerprint stays the whole plan's, so
-/// every shard's journal header names the same plan) and records the shard in
-/// the state directory; with count 1 removes a stale record instead. Call it
-/// with the state lock held, before RunSession.
+/// Narrows `plan` to the mutants of shard `spec` of `whole`, gives it
+/// whole's fingerprint (so every shard's journal header names the same plan)
+/// and records the shard in the state directory; with count 1 removes a stale
+/// record and leaves `plan` alone. `whole` is what is split: the selected
+/// mutants, also those a front end skips as already settled (mutmut's stored
+/// results), so a resumed shard keeps its part. Call it with the state lock
+/// held, before RunSession.
+bool ApplyShard(const ShardSpec& spec, const StatePaths& paths, const Plan& whole, Plan* plan, std::string* err);
+
+/// ApplyShard with `plan` as the whole plan (`mutcell run`).
 bool ApplyShard(const ShardSpec& spec, const StatePaths& paths, Plan* plan, std::string* err);
 
 }  // namespace mutcell

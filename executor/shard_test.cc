@@ -251,6 +251,31 @@ TEST(ApplyShardTest, RecordsTheWholePlanAndNarrowsToTheShard) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ApplyShardTest, SplitsTheWholeSelectionSoSettledMutantsDoNotMoveTheShards) {
+  std::string dir = ::testing::TempDir() + "/mutcell-shard-whole-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  StatePaths paths(dir);
+  Plan whole;
+  whole.mutants = Mutants(12, true);
+  whole.fingerprint = "whole";
+  std::set<std::string> share;
+  for (const Mutant& m : SelectShard(whole.mutants, {0, 2, ""})) share.insert(m.id);
+  // What is left to run after an earlier session settled the first 5 mutants.
+  Plan left;
+  left.mutants.assign(whole.mutants.begin() + 5, whole.mutants.end());
+  left.fingerprint = "of what is left";
+  std::string err;
+  ASSERT_TRUE(ApplyShard({0, 2, "test"}, paths, whole, &left, &err)) << err;
+  EXPECT_EQ(left.fingerprint, "whole");
+  for (const Mutant& m : left.mutants) EXPECT_TRUE(share.count(m.id)) << m.id << " is not in the shard's share";
+  ShardRecord rec;
+  bool exists = false;
+  ASSERT_TRUE(ReadShardRecord(paths, &rec, &exists, &err)) << err;
+  EXPECT_EQ(std::set<std::string>(rec.share.begin(), rec.share.end()), share);
+  EXPECT_EQ(rec.plan.size(), 12u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ApplyShardTest, AMalformedRecordIsAnErrorNamingTheFile) {
   std::string dir = ::testing::TempDir() + "/mutcell-shard-bad-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
