@@ -193,6 +193,9 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   progress.Finish();
   runner->Shutdown();
   const uint64_t run_oom_kills = backend->RunOomKills();
+  if (const uint64_t peak = backend->RunPeakBytes())
+    spdlog::info("run cgroup peak {} ({} bytes) of budget {} ({} bytes)", FormatSize(peak), peak,
+                 FormatSize(budget.budget_bytes), budget.budget_bytes);
   backend->Stop();
 
   const size_t done = settled.size() + decided + summary.finished;

@@ -101,6 +101,10 @@ class CellBackend {
     return true;
   }
 
+  /// The run cgroup's peak memory so far (v2 memory.peak, v1
+  /// max_usage_in_bytes), 0 when unknown or without a run cgroup.
+  virtual uint64_t RunPeakBytes() { return 0; }
+
   /// The run cgroup's own oom_kill count (what an ancestor unit would see).
   virtual uint64_t RunOomKills() = 0;
 

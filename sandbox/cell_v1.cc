@@ -286,6 +286,13 @@ class V1Backend : public CellBackend {
     return WriteStringToFile(run_mem_ + "/memory.limit_in_bytes", std::to_string(bytes), err);
   }
 
+  uint64_t RunPeakBytes() override {
+    uint64_t peak = 0;
+    std::string err;
+    if (run_mem_.empty() || !ReadCgroupValue(run_mem_ + "/memory.max_usage_in_bytes", &peak, &err)) return 0;
+    return peak;
+  }
+
   uint64_t RunOomKills() override {
     uint64_t total = 0;
     std::string err;

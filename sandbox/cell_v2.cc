@@ -396,6 +396,21 @@ class V2Backend : public CellBackend {
     return std::make_unique<V2Cell>(dir, high);
   }
 
+  bool LimitRun(uint64_t bytes, std::string* err) override {
+    if (!started_) {
+      *err = "cgroup v2 backend not started";
+      return false;
+    }
+    return WriteStringToFile(run_dir_ + "/memory.max", std::to_string(bytes), err);
+  }
+
+  uint64_t RunPeakBytes() override {
+    uint64_t peak = 0;
+    std::string err;
+    if (!started_ || !ReadCgroupValue(run_dir_ + "/memory.peak", &peak, &err)) return 0;
+    return peak;
+  }
+
   uint64_t RunOomKills() override {
     uint64_t n = 0;
     std::string err;

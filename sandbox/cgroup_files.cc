@@ -175,6 +175,16 @@ bool ParseCgroupValue(std::string_view text, uint64_t* out, std::string* err) {
   return true;
 }
 
+bool ReadCgroupValue(const std::string& path, uint64_t* out, std::string* err) {
+  std::string text;
+  if (!ReadFileToString(path, &text, err)) return false;
+  if (!ParseCgroupValue(text, out, err)) {
+    *err = path + ": " + *err;
+    return false;
+  }
+  return true;
+}
+
 bool ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t>* out,
                     std::string* err) {
   out->clear();

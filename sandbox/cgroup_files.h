@@ -31,6 +31,9 @@ bool PathExists(const std::string& path);
 /// surrounding whitespace allowed. False with the bad text in *err.
 bool ParseCgroupValue(std::string_view text, uint64_t* out, std::string* err);
 
+/// Reads a file holding one cgroup value (a number or "max"). False with *err.
+bool ReadCgroupValue(const std::string& path, uint64_t* out, std::string* err);
+
 /// Parses a flat keyed file ("key value" per line: memory.events,
 /// memory.oom_control, memory.stat, pids.events). Empty lines are skipped; a
 /// line without a numeric value is an error naming its line number.

@@ -144,3 +144,16 @@ def test_a_zygote_killed_mid_run_is_replaced_and_no_mutant_is_lost_or_counted_tw
     assert len(ids) == len(ours) == len(mutmut_reference["clean"])
     differ = {k for k in ours if status(ours[k]) != status(mutmut_reference["clean"][k])}
     assert not differ, differ
+
+
+def test_auto_cell_memory_follows_the_measured_clean_run(tmp_path):
+    project = copy_example("runaway", tmp_path / "runaway")
+    r = mutcell_mutmut(project, "--cell-memory", "auto", "blocks.core.x_clamp*")
+    assert r.returncode == 0, r.stderr[-3000:]
+    prepared = json.loads((project / ".mutcell" / "prepare.json").read_text())
+    peak = prepared["clean_run_maxrss_bytes"]
+    mib = 1 << 20
+    expected = -(-(peak * 2 + 64 * mib) // mib) * mib  # peak x 2 + 64 MiB, rounded up to a MiB
+    header = json.loads((project / ".mutcell" / "journal.jsonl").read_text().splitlines()[0])
+    assert header["cell_memory_bytes"] == expected
+    assert all(rec["cell_limit_bytes"] == expected for rec in report(project))
