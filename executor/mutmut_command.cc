@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -135,10 +136,17 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     m.timeout_s = mm.timeout_s;
     m.cwd = project;
     std::string identity = mm.name;
-    for (const std::string& t : mm.tests) identity += "\n" + t;
+    // By name: the fastest-first order comes from measured durations, which
+    // differ between machines, and shards of one run must agree.
+    std::vector<std::string> covering = mm.tests;
+    std::sort(covering.begin(), covering.end());
+    for (const std::string& t : covering) identity += "\n" + t;
     m.fingerprint = Fingerprint(identity);
+    // Shards balance by count here: estimates are measured on each machine,
+    // and a split that differs between machines would overlap and leave gaps.
+    // Round robin over sorted names spreads each function's mutants evenly.
     whole.mutants.push_back(m);
-    whole.fingerprint += m.fingerprint;
+    whole.mutants.back().estimate_s.reset();
     // Like mutmut: a stored result stands unless the mutant was named (or --fresh).
     if (mm.exit_code && args.names.empty() && !args.fresh) continue;
     all += m.fingerprint;
@@ -151,7 +159,15 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     return kExitBadInput;
   }
 
-  whole.fingerprint = Fingerprint(whole.fingerprint);
+  {
+    // Over the sorted names: the listing is fastest first, by durations
+    // measured on this machine, and every shard must name the same plan.
+    std::map<std::string, std::string> by_id;
+    for (const Mutant& m : whole.mutants) by_id[m.id] = m.fingerprint;
+    std::string fingerprints;
+    for (const auto& [id, fp] : by_id) fingerprints += fp + "\n";
+    whole.fingerprint = Fingerprint(fingerprints);
+  }
   if (!ApplyShard(args.shard, StatePaths(cfg.state_dir), whole, &plan, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
