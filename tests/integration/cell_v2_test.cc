@@ -22,17 +22,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "executor/verdict.h"
 #include "sandbox/backends.h"
 #include "sandbox/cell.h"
 #include "sandbox/cgroup_files.h"
+#include "tests/integration/test_util.h"
 
 namespace mutcell {
 namespace {
@@ -680,6 +684,52 @@ TEST(CellV2DelegationTest, StartedInANonRootCgroupWithProcessesItMovesIntoASuper
   }
   cleanup();
   EXPECT_FALSE(PathExists(x));
+}
+
+/// The real binary on v2: `mutcell run` with a runaway among other mutants.
+TEST(CellV2EndToEndTest, MutcellRunGivesTheRunawayOomAndTheOthersTheirVerdicts) {
+  std::string why;
+  if (!NewV2Backend(&why)) {
+    if (getenv("MUTCELL_REQUIRE_V2")) FAIL() << "v2 backend required but unusable: " << why;
+    GTEST_SKIP() << "cgroup v2 backend unusable here (" << why << ")";
+  }
+  std::string helpers = testing::HelpersDir();
+  if (!std::filesystem::exists(MUTCELL_BINARY) || !PathExists(helpers + "/alloc_forever")) {
+    GTEST_SKIP() << "mutcell or its test helpers are not built (" << MUTCELL_BINARY << ")";
+  }
+  testing::TempDir dir;
+  using testing::Json;
+  std::string plan = dir.Write(
+      "plan.jsonl",
+      R"({"id": "runaway", "argv": [)" + Json(helpers + "/alloc_forever") + "]}\n" +
+          R"({"id": "killed", "argv": ["sh", "-c", "exit 3"]})" "\n"
+          R"({"id": "survived", "argv": ["true"]})" "\n"
+          R"({"id": "hangs", "argv": ["sleep", "600"], "timeout_s": 1})" "\n"
+          R"({"id": "bomb", "argv": [)" + Json(helpers + "/fork_bomb") + R"(], "timeout_s": 2})" "\n");
+  std::string state = dir.path() + "/state";
+  testing::CommandResult r = testing::RunMutcell({"run", "--plan", plan, "--state-dir", state,
+                                                  "--cell-memory", "256M", "--jobs", "2",
+                                                  "--pids", "32", "--backend", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("v2"), std::string::npos) << r.err;
+  testing::CommandResult rep = testing::RunMutcell({"report", "--state-dir", state, "--format", "json"});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  std::map<std::string, nlohmann::json> by_id;
+  for (auto& j : nlohmann::json::parse(rep.out, nullptr, false)) by_id[j.value("id", "")] = j;
+  ASSERT_EQ(by_id.size(), 5u) << rep.out;
+  EXPECT_EQ(by_id["runaway"]["verdict"], "oom");
+  EXPECT_GE(by_id["runaway"]["peak_memory_bytes"].get<uint64_t>(), 200 * kMiB);
+  EXPECT_LE(by_id["runaway"]["peak_memory_bytes"].get<uint64_t>(), 288 * kMiB);
+  EXPECT_EQ(by_id["killed"]["verdict"], "killed");
+  EXPECT_EQ(by_id["killed"]["exit_code"], 3);
+  EXPECT_EQ(by_id["survived"]["verdict"], "survived");
+  EXPECT_EQ(by_id["hangs"]["verdict"], "timeout");
+  std::string bomb = by_id["bomb"]["verdict"];
+  EXPECT_TRUE(bomb == "timeout" || bomb == "killed" || bomb == "crashed") << bomb;
+  EXPECT_TRUE(testing::LeftoverCgroups().empty());
+  printf("[ measure  ] mutcell run on v2: %.1f s; runaway oom after %.2f s, peak %.1f MiB\n", r.seconds,
+         by_id["runaway"]["duration_s"].get<double>(),
+         by_id["runaway"]["peak_memory_bytes"].get<uint64_t>() / double(kMiB));
 }
 
 }  // namespace

@@ -8,11 +8,13 @@
 # and a PASS/FAIL marker on the serial console and powers off.
 #
 #   tests/vm/run-vm-tests.sh --build-dir DIR [--cgroup v2|v1] [--filter GTEST_FILTER]
-#                            [--timeout SECONDS] [--keep]
+#                            [--timeout SECONDS] [--keep] [--extra FILE]... [--guest-cmd CMD]
 #
 # --cgroup v1 boots the legacy hierarchy instead (memory and pids on v1, an
 # empty cgroup2 at /sys/fs/cgroup/unified), for hosts whose own cgroups are
-# read-only. Exit status: 0 pass, 1 fail, 77 qemu cannot run here at all
+# read-only. For debugging: --extra copies more host binaries (with their
+# libraries) into the guest, --guest-cmd runs CMD (sh -c) instead of the tests,
+# --keep keeps the work directory. Exit status: 0 pass, 1 fail, 77 qemu cannot run here at all
 # (missing qemu, kernel, busybox-static or cpio; ctest reports a skip).
 #
 # TCG, not KVM: on the team's machines /dev/kvm exists but a KVM guest hangs
@@ -24,6 +26,8 @@ mode=v2
 filter=""
 timeout_s=270
 keep=0
+extras=()
+guest_cmd=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build=$2; shift 2 ;;
@@ -31,6 +35,8 @@ while [ $# -gt 0 ]; do
     --filter) filter=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --extra) extras+=("$2"); shift 2 ;;
+    --guest-cmd) guest_cmd=$2; shift 2 ;;
     *) echo "run-vm-tests: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -88,7 +94,7 @@ copy_with_libs() {
 cp "$busybox" "$root/bin/busybox"
 copy_with_libs "$tests_bin"
 shipped="mutcell_integration_tests"
-for f in "$build"/helpers/* "$build/mutcell"; do
+for f in "$build"/helpers/* "$build/mutcell" "${extras[@]}"; do
   [ -f "$f" ] && [ -x "$f" ] || continue
   copy_with_libs "$f"
   shipped="$shipped $(basename "$f")"
@@ -104,8 +110,10 @@ case "$brd" in
 esac
 
 # --- The guest's /init. ---
+printf '%s' "$guest_cmd" >"$root/guest_cmd"
 cat >"$root/init" <<EOF
 #!/bin/busybox sh
+guest_cmd=\$(/bin/busybox cat /guest_cmd)
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/tmp TMPDIR=/tmp
 mount -t proc proc /proc
@@ -127,7 +135,7 @@ else
   done
   mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
   echo 1 >/sys/fs/cgroup/memory/memory.use_hierarchy 2>/dev/null
-  echo "MUTCELL-VM: cgroup v1 hierarchies: \$(ls /sys/fs/cgroup)"
+  echo "MUTCELL-VM: cgroup v1 hierarchies: \$(ls /sys/fs/cgroup | tr '\n' ' ')"
   export MUTCELL_REQUIRE_V1=1
 fi
 if [ -f /lib/modules/brd.ko ] && insmod /lib/modules/brd.ko rd_nr=1 rd_size=262144 &&
@@ -139,7 +147,11 @@ fi
 echo "MUTCELL-VM: running $tests_bin --gtest_filter='$filter'"
 start=\$(cut -d' ' -f1 /proc/uptime)
 cd /tmp
-"$tests_bin" --gtest_filter='$filter' --gtest_color=no 2>&1
+if [ -n "\$guest_cmd" ]; then
+  sh -c "\$guest_cmd" 2>&1
+else
+  "$tests_bin" --gtest_filter='$filter' --gtest_color=no 2>&1
+fi
 rc=\$?
 echo "MUTCELL-VM: tests took \$(awk -v a=\$start -v b=\$(cut -d' ' -f1 /proc/uptime) 'BEGIN{print b-a}') s"
 echo "MUTCELL-VM: left in the hierarchy: \$(find /sys/fs/cgroup -mindepth 1 -type d -name 'mutcell-*' | tr '\n' ' ')"
