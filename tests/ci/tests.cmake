@@ -1,9 +1,9 @@
 # examples/ci/: the workflow and manifests parse and their commands work with
-# the real binary (check_ci_examples.py; skips with code 77 without PyYAML),
+# the real binary (check_ci_examples.py, with the venv's PyYAML; skips with code 77 without it),
 # and the local simulation of a 4-shard run merges to an unsharded run's
 # verdicts (simulate_shards.py).
 add_test(NAME ci_examples
-  COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/ci/check_ci_examples.py --mutcell $<TARGET_FILE:mutcell>
+  COMMAND ${CMAKE_SOURCE_DIR}/.venv/bin/python ${CMAKE_SOURCE_DIR}/tests/ci/check_ci_examples.py --mutcell $<TARGET_FILE:mutcell>
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(ci_examples PROPERTIES LABELS ci SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
 
