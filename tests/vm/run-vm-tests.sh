@@ -44,13 +44,17 @@ done
 build=$(cd "$build" && pwd) || exit 2
 case "$mode" in v1|v2) ;; *) echo "run-vm-tests: --cgroup must be v1 or v2" >&2; exit 2 ;; esac
 if [ -z "$filter" ]; then
-  # The backend-generic cell tests (the booted hierarchy's backend and none)
-  # and the v2-only ones. Timings under TCG say nothing about real machines,
-  # so the cost measurements stay on the host.
+  # The backend-generic cell tests for the booted hierarchy's backend and the
+  # v2-only ones. Left out: the none backend (nothing in it depends on the
+  # cgroup version; the host runs it), the cost measurements (TCG timings say
+  # nothing about real machines) and CellTest.ForkBomb*: under TCG its 32
+  # processes retrying fork every millisecond plus a /proc scan per tick take
+  # 60-125 s. The v2 process limit is covered here by
+  # CellV2Test.PidsLimitStopsAForkBomb and the fork bomb of CellV2EndToEndTest.
   if [ "$mode" = v2 ]; then
-    filter='Backends/CellTest.*/v2:Backends/CellTest.*/none:CellV2*-*Measure*'
+    filter='Backends/CellTest.*/v2:CellV2*-*Measure*:*ForkBomb*/*'
   else
-    filter='Backends/CellTest.*/v1:Backends/CellTest.*/none-*Measure*'
+    filter='Backends/CellTest.*/v1-*Measure*:*ForkBomb*/*'
   fi
 fi
 
