@@ -561,8 +561,8 @@ std::unique_ptr<CellBackend> NewV2Backend(std::string* why) {
   if (!missing.empty()) {
     *why = "cgroup v2: no " + missing + " controller in " + base + " (cgroup.controllers: '" +
            Trimmed(controllers) + "'; " +
-           (is_root ? "it is bound to a cgroup v1 hierarchy here"
-                    : "the parent cgroup does not delegate it") +
+           (is_root ? "the controllers are bound to cgroup v1 hierarchies on this host"
+                    : "the parent cgroup does not delegate them") +
            ")";
     return nullptr;
   }
