@@ -149,7 +149,8 @@ TEST_F(MergeCommandTest, AMergedMutantMissingFromTheProjectWritesNothing) {
                  Shard(1, {R(Verdict::kKilled, 1), R(Verdict::kKilled, 1)})};
   args.mutmut_project = dir_ + "/project";
   EXPECT_EQ(MergeCommand(args), kExitBadInput);
-  for (auto& [key, code] : Codes().items()) EXPECT_TRUE(code.is_null()) << key;
+  const nlohmann::json codes = Codes();  // items() of a temporary would dangle
+  for (auto& [key, code] : codes.items()) EXPECT_TRUE(code.is_null()) << key;
 }
 
 TEST_F(MergeCommandTest, RefusesAnInputGivenTwiceOrAsTheOutput) {

@@ -34,6 +34,7 @@ struct ZygoteRunner::Zygote {
   bool dead = false;
   bool eof = false;        // its end of the socket is closed: stop polling it
   uint64_t ready_rss = 0, last_rss = 0, served = 0;
+  uint64_t assigned = 0;   // run requests sent (served lags behind by the ones in flight)
   std::string buf;
   std::string ended;
   std::map<uint64_t, Cell*> inflight;          // token → cell, until "exited"
@@ -221,6 +222,8 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
     return false;
   }
   z->inflight[token] = cell;
+  z->assigned++;
+  MaybeRecycle(*z);
   return true;
 }
 
@@ -378,8 +381,10 @@ bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string
 }
 
 void ZygoteRunner::MaybeRecycle(Zygote& z) {
-  const bool count_hit = opts_.recycle_after > 0 && z.served >= opts_.recycle_after;
-  const bool count_near = opts_.recycle_after > 0 && z.served * 4 >= opts_.recycle_after * 3;
+  // Counted by requests sent, not `started` replies: with several jobs, more
+  // requests can be on their way than the zygote has answered.
+  const bool count_hit = opts_.recycle_after > 0 && z.assigned >= opts_.recycle_after;
+  const bool count_near = opts_.recycle_after > 0 && z.assigned * 4 >= opts_.recycle_after * 3;
   const bool memory_hit = (opts_.recycle_memory > 0 && z.last_rss > opts_.recycle_memory) ||
                           (opts_.recycle_growth > 0 && z.last_rss > z.ready_rss + opts_.recycle_growth);
   if ((count_near || memory_hit) && !z.retiring) {
