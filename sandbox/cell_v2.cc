@@ -223,7 +223,7 @@ class V2Cell : public Cell {
     std::string err;
     if (CgroupFileValue(dir_ + "/memory.current", &current, &err)) {
       sampled_peak_ = std::max(sampled_peak_, current);
-      if (high_ > 0 && current >= high_) limit_reached_ = true;
+      if (high_ > 0 && current >= high_ && !MostlyReclaimable(current)) limit_reached_ = true;
     }
     if (!limit_reached_ && BackstopEvents() > 0) limit_reached_ = true;
     if (limit_reached_ && notify_fd_ >= 0) {
@@ -293,6 +293,27 @@ class V2Cell : public Cell {
     char buf[4096];
     while (read(notify_fd_, buf, sizeof buf) > 0) {
     }
+  }
+
+  /// True when a cell at memory.high is held there by page cache the kernel
+  /// can reclaim (memory.stat file minus shmem, which needs swap): a test
+  /// reading big files is not a runaway. Non-reclaimable usage within the
+  /// backstop's slack of memory.high is the limit. A runaway's hot file pages
+  /// (its binary, libraries) are reclaimed while it is throttled, so it still
+  /// gets there; were it not to, the backstop would end it.
+  bool MostlyReclaimable(uint64_t current) {
+    std::string text, err;
+    std::map<std::string, uint64_t> stat;
+    if (!ReadFileToString(dir_ + "/memory.stat", &text, &err) ||
+        !ParseFlatKeyed(text, &stat, &err)) {
+      return false;
+    }
+    uint64_t file = stat["file"];
+    uint64_t shmem = stat["shmem"];
+    uint64_t reclaimable = file > shmem ? file - shmem : 0;
+    uint64_t pinned = current > reclaimable ? current - reclaimable : 0;
+    uint64_t slack = std::max(high_ / 8, kBackstopMin);
+    return pinned + slack < high_;
   }
 
   /// Sum of the memory.events counters that mean memory.max was hit.

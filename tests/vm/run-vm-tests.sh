@@ -4,7 +4,8 @@
 # and now (busybox-static, the test binaries, the helpers, mutcell if built, and
 # every shared library ldd names), with the cgroup2 hierarchy only, the memory
 # and pids controllers enabled and a 256 MiB swap device (a RAM disk, brd), so
-# memory.swap.max=0 has something to deny. The guest prints the gtest output
+# memory.swap.max=0 has something to deny; a second RAM disk (/dev/ram1) is
+# there to be read through the page cache. The guest prints the gtest output
 # and a PASS/FAIL marker on the serial console and powers off.
 #
 #   tests/vm/run-vm-tests.sh --build-dir DIR [--cgroup v2|v1] [--filter GTEST_FILTER]
@@ -142,7 +143,7 @@ else
   echo "MUTCELL-VM: cgroup v1 hierarchies: \$(ls /sys/fs/cgroup | tr '\n' ' ')"
   export MUTCELL_REQUIRE_V1=1
 fi
-if [ -f /lib/modules/brd.ko ] && insmod /lib/modules/brd.ko rd_nr=1 rd_size=262144 &&
+if [ -f /lib/modules/brd.ko ] && insmod /lib/modules/brd.ko rd_nr=2 rd_size=262144 &&
    mkswap /dev/ram0 >/dev/null && swapon /dev/ram0; then
   echo "MUTCELL-VM: swap: \$(tail -n +2 /proc/swaps)"
 else
