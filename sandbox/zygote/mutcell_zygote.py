@@ -254,6 +254,22 @@ def common_warmup(project: str, warm: Warm) -> None:
 # ---------------------------------------------------------------- children
 
 
+try:  # loaded once in the zygote, so children pay nothing for it
+    import ctypes
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+except (ImportError, OSError):
+    _LIBC = None
+
+
+def die_with_parent() -> None:
+    """SIGKILL when the zygote dies (it dies with mutcell), so a killed run's
+    tests do not outlive it; where prctl is unavailable the next run's cgroup
+    clean-up still kills them."""
+    if _LIBC is not None:
+        PR_SET_PDEATHSIG = 1
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def join_cells(paths: list[str]) -> bool:
     pid = str(os.getpid()).encode()
     for p in paths:
@@ -276,6 +292,7 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
         if not join_cells(req["cgroup_procs"]):
             os._exit(CHILD_JOIN_FAILED)
         os.setpgid(0, 0)
+        die_with_parent()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
