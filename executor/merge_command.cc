@@ -34,40 +34,19 @@ int WriteMutmut(const MergeArgs& args, const MergeResult& merged) {
     spdlog::error("--mutmut-project: {}", err);
     return kExitBadInput;
   }
-  std::map<std::string, const MutmutMutant*> by_name;
-  for (const MutmutMutant& m : mutants) by_name[m.name] = &m;
-  std::map<std::string, std::vector<MutmutResult>> by_file;
-  size_t missing = 0, written = 0;
-  std::string first_missing;
-  for (const ResultRecord& r : merged.results) {
-    auto it = by_name.find(r.id);
-    if (it == by_name.end()) {
-      if (missing++ == 0) first_missing = r.id;
-      continue;
-    }
-    std::optional<int> code = MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, args.oom_exit_code);
-    if (!code) continue;  // error: stays "not checked"
-    MutmutResult res;
-    res.key = r.id;
-    res.exit_code = *code;
-    res.duration_s = r.duration_s;
-    res.estimate_s = it->second->estimate_s;
-    by_file[it->second->meta_path].push_back(res);
-    written++;
-  }
-  if (missing > 0) {
-    spdlog::error("--mutmut-project {}: {} merged mutants are not in its mutants/ (first: {}); is it the project "
-                  "the shards ran? nothing was written to its .meta files",
-                  args.mutmut_project, missing, first_missing.substr(0, 200));
-    return kExitBadInput;
-  }
-  for (const auto& [path, results] : by_file) {
-    if (!WriteMutmutResults(path, results, &err)) {
+  size_t written = 0, files = 0;
+  std::string missing;
+  if (!WriteResultsToMeta(merged.results, mutants, args.oom_exit_code, &written, &files, &missing, &err)) {
+    if (missing.empty()) {
       spdlog::error("{}", err);
       return kExitInternal;
     }
+    spdlog::error("--mutmut-project {}: merged mutant {} is not in its mutants/; is it the project the shards "
+                  "ran? nothing was written to its .meta files",
+                  args.mutmut_project, missing.substr(0, 200));
+    return kExitBadInput;
   }
-  spdlog::info("wrote {} verdicts into {} .meta files of {}", written, by_file.size(), args.mutmut_project);
+  spdlog::info("wrote {} verdicts into {} .meta files of {}", written, files, args.mutmut_project);
   return kExitOk;
 }
 

@@ -124,7 +124,6 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   }
   Plan plan;
   plan.path = project + "/mutants";
-  std::map<std::string, const MutmutMutant*> by_name;
   std::string all;
   Plan whole;  // every selected mutant, stored result or not: what --shard splits
   for (const MutmutMutant& mm : mutants) {
@@ -150,7 +149,6 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     // Like mutmut: a stored result stands unless the mutant was named (or --fresh).
     if (mm.exit_code && args.names.empty() && !args.fresh) continue;
     all += m.fingerprint;
-    by_name[m.id] = &mm;
     plan.mutants.push_back(std::move(m));
   }
   plan.fingerprint = Fingerprint(all);
@@ -192,22 +190,11 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     return runner;
   };
   hooks.write_back = [&](const std::vector<ResultRecord>& current, std::string* werr) {
-    std::map<std::string, std::vector<MutmutResult>> by_file;
-    for (const ResultRecord& r : current) {
-      auto it = by_name.find(r.id);
-      if (it == by_name.end()) continue;
-      std::optional<int> code = MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, cfg.oom_exit_code);
-      if (!code) continue;  // error: stays "not checked", so mutmut and mutcell retry it
-      MutmutResult res;
-      res.key = r.id;
-      res.exit_code = *code;
-      res.duration_s = r.duration_s;
-      res.estimate_s = it->second->estimate_s;
-      by_file[it->second->meta_path].push_back(res);
-    }
-    for (const auto& [path, results] : by_file)
-      if (!WriteMutmutResults(path, results, werr)) return false;
-    return true;
+    size_t written = 0, files = 0;
+    std::string missing;
+    if (WriteResultsToMeta(current, mutants, cfg.oom_exit_code, &written, &files, &missing, werr)) return true;
+    if (!missing.empty()) *werr = "mutant " + missing.substr(0, 200) + " is not in mutants/ any more";
+    return false;
   };
   hooks.summarize = [&](const std::vector<ResultRecord>& current, double seconds, size_t ran) {
     std::map<std::string, size_t> by_status;

@@ -526,4 +526,32 @@ bool WriteMutmutResults(const std::string& path, const std::vector<MutmutResult>
   return WriteFileAtomically(path, content, err);
 }
 
+bool WriteResultsToMeta(const std::vector<ResultRecord>& results, const std::vector<MutmutMutant>& mutants,
+                        int oom_code, size_t* written, size_t* files, std::string* missing, std::string* err) {
+  std::map<std::string, const MutmutMutant*> by_name;
+  for (const MutmutMutant& m : mutants) by_name[m.name] = &m;
+  std::map<std::string, std::vector<MutmutResult>> by_file;
+  *written = 0;
+  for (const ResultRecord& r : results) {
+    auto it = by_name.find(r.id);
+    if (it == by_name.end()) {
+      *missing = r.id;
+      return false;
+    }
+    std::optional<int> code = MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, oom_code);
+    if (!code) continue;  // error: stays "not checked", so the next run tries it again
+    MutmutResult res;
+    res.key = r.id;
+    res.exit_code = *code;
+    res.duration_s = r.duration_s;
+    res.estimate_s = it->second->estimate_s;
+    by_file[it->second->meta_path].push_back(res);
+    ++*written;
+  }
+  for (const auto& [path, file_results] : by_file)
+    if (!WriteMutmutResults(path, file_results, err)) return false;
+  *files = by_file.size();
+  return true;
+}
+
 }  // namespace mutcell

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "executor/journal.h"
 #include "executor/verdict.h"
 
 namespace mutcell {
@@ -112,5 +113,14 @@ std::optional<int> MutmutExitCodeFor(Verdict v, std::optional<int> exit_code,
 /// the file and key; then nothing is written.
 bool WriteMutmutResults(const std::string& path, const std::vector<MutmutResult>& results,
                         std::string* err);
+
+/// Stores mutcell's results in the .meta files of `mutants` (one write per
+/// file): the code for each verdict as MutmutExitCodeFor gives it with
+/// `oom_code`, its duration and the mutant's estimate; `error` results stay
+/// "not checked". A result naming no mutant of `mutants` is refused: false
+/// with that id in *missing, and nothing is written. A write failure is false
+/// with *err. *written counts the verdicts stored, *files the files rewritten.
+bool WriteResultsToMeta(const std::vector<ResultRecord>& results, const std::vector<MutmutMutant>& mutants,
+                        int oom_code, size_t* written, size_t* files, std::string* missing, std::string* err);
 
 }  // namespace mutcell
