@@ -422,7 +422,13 @@ class V2Backend : public CellBackend {
       *err = "cgroup v2 backend not started";
       return false;
     }
-    return WriteStringToFile(run_dir_ + "/memory.max", std::to_string(bytes), err);
+    // mutcell itself sits in the run cgroup (supervisor leaf) and each cell's
+    // backstop lies a little above its admitted limit, so the budget is the
+    // run's memory.high (throttle, never a kill) and memory.max gets the same
+    // slack as a cell: a kernel OOM kill in the run must stay out of reach.
+    const uint64_t backstop = bytes + std::max<uint64_t>(bytes / 8, 64ull << 20);
+    return WriteStringToFile(run_dir_ + "/memory.max", std::to_string(backstop), err) &&
+           WriteStringToFile(run_dir_ + "/memory.high", std::to_string(bytes), err);
   }
 
   uint64_t RunPeakBytes() override {
