@@ -330,17 +330,23 @@ class Bench:
             r["mutants"] = len(codes)
             r["checked"] = len(checked)
             if r["rc"] != 0 or r.get("killed_by_bench_timeout"):
-                self.failures.append(f"{label}: {name} exited {r['rc']} (log {logf})")
+                self.failures.append(f"{label}: {name} " + (
+                    f"cut by the harness at {self.a.run_timeout} s ({r['checked']} of {r['mutants']} checked)"
+                    if r.get("killed_by_bench_timeout") else f"exited {r['rc']}"))
             if ref is None:
                 ref = codes
             results.append(r)
             shutil.rmtree(proj, ignore_errors=True)
-        fastest_mutmut = min((r for r in results if r["tool"] == "mutmut"), key=lambda r: r["wall_s"])
+        fastest_mutmut = min((r for r in results if r["tool"] == "mutmut"),
+                             key=lambda r: (bool(r.get("killed_by_bench_timeout")), r["wall_s"]))
         best_rate = max((r["rate"] or 0) for r in results if r["tool"] == "mutmut")
         disagreements = []
         for r in results:
+            cut = bool(r.get("killed_by_bench_timeout"))
             agree = sum(1 for k, v in ref.items() if v is not None and r["codes"].get(k) == v)
-            dis = [(k, v, r["codes"].get(k)) for k, v in sorted(ref.items()) if r["codes"].get(k) != v]
+            # A run cut at the harness's deadline left mutants unchecked: not a disagreement.
+            dis = [(k, v, r["codes"].get(k)) for k, v in sorted(ref.items())
+                   if r["codes"].get(k) != v and not (cut and r["codes"].get(k) is None)]
             r["agree"] = agree
             for k, a, b in dis:
                 disagreements.append(f"- {r['name']}: `{k}` mutmut-fork {a} vs {b}")
@@ -350,7 +356,8 @@ class Bench:
                          f"{r['rate']:.1f}" if r["rate"] else "-",
                          f"{fastest_mutmut['wall_s'] / r['wall_s']:.2f}×",
                          f"{r['rate'] / best_rate:.2f}×" if r["rate"] and best_rate else "-",
-                         f"{agree}/{len(ref)}", fmt_size(r["peak"]), r["rc"]])
+                         f"{agree}/{r['checked']} checked (cut at {self.a.run_timeout} s)" if cut
+                         else f"{agree}/{len(ref)}", fmt_size(r["peak"]), r["rc"]])
         text = (f"Project `{label}`: {len(ref)} mutants, `--max-children {self.jobs}`. Wall time is the whole "
                 "command (mutmut's preparation included for both tools: mutcell runs mutmut's own preparation "
                 "first). *tool rate* is the `mutations/second` each tool prints for its mutant phase. *speed-up* "
