@@ -209,8 +209,8 @@ void PythonJsonString(const std::string& s, std::string* out) {
   out->push_back('"');
   size_t i = 0;
   auto hex4 = [out](unsigned v) {
-    char b[8];
-    std::snprintf(b, sizeof b, "\\u%04x", v);
+    char b[16];
+    std::snprintf(b, sizeof b, "\\u%04x", v & 0xffffu);
     out->append(b);
   };
   while (i < s.size()) {
