@@ -46,6 +46,22 @@ int JobsFor(const Config& cfg) {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+/// Forwards to the console and keeps every recorded result (the scheduler
+/// reports a result only once the journal holds it).
+class RecordingProgress : public Progress {
+ public:
+  RecordingProgress(Progress* inner, std::vector<ResultRecord>* out) : inner_(inner), out_(out) {}
+  void OnResult(const ResultRecord& r, const Mutant& m) override {
+    out_->push_back(r);
+    inner_->OnResult(r, m);
+  }
+  void OnTick(size_t running) override { inner_->OnTick(running); }
+
+ private:
+  Progress* inner_;
+  std::vector<ResultRecord>* out_;
+};
+
 /// A result recorded without running the mutant.
 ResultRecord Decided(const Mutant& m, Verdict v, const std::string& backend) {
   ResultRecord r;
@@ -161,12 +177,14 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
       todo.push_back(&m);
       continue;
     }
-    if (!writer.Append(Decided(m, *v, backend->Name()), &err)) return fail_setup(err);
+    ResultRecord r = Decided(m, *v, backend->Name());
+    if (!writer.Append(r, &err)) return fail_setup(err);
+    journal.results.push_back(std::move(r));
     decided++;
   }
 
   std::unique_ptr<Runner> runner;
-  if (hooks.make_runner) {
+  if (hooks.make_runner && !todo.empty()) {  // no fork server to warm when nothing runs
     if (!(runner = hooks.make_runner(&err))) return fail_setup(err);
   } else {
     runner = std::make_unique<ExecRunner>();
@@ -184,13 +202,15 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.log_dir = paths.logs;
   opts.backend_name = backend->Name();
 
-  ConsoleProgress progress(plan.mutants.size(), settled.size() + decided, stderr);
+  ConsoleProgress console(plan.mutants.size(), settled.size() + decided, stderr);
+  // What the journal holds stays known in memory: no second load to write back.
+  RecordingProgress progress(&console, &journal.results);
   Scheduler scheduler(opts, backend.get(), runner.get(), &writer, &progress);
   RunSummary summary;
   auto started = std::chrono::steady_clock::now();
   bool ok = scheduler.Run(todo, &summary, &err);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  progress.Finish();
+  console.Finish();
   runner->Shutdown();
   const uint64_t run_oom_kills = backend->RunOomKills();
   if (const uint64_t peak = backend->RunPeakBytes())
@@ -211,17 +231,10 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
 
   // Write back what the journal holds, also after a stop: both must agree.
-  JournalContents after;
-  std::vector<ResultRecord> current;
+  const std::vector<ResultRecord> current = CurrentResults(journal, entries);
   std::string lerr;
-  if (LoadJournal(paths.journal, &after, &lerr)) {
-    current = CurrentResults(after, entries);
-    if (hooks.write_back && !hooks.write_back(current, &lerr)) {
-      spdlog::error("writing results back: {}", lerr);
-      ok = false;
-    }
-  } else {
-    spdlog::error("{}", lerr);
+  if (hooks.write_back && !hooks.write_back(current, &lerr)) {
+    spdlog::error("writing results back: {}", lerr);
     ok = false;
   }
 
