@@ -124,7 +124,9 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/tmp TMPDIR=/tmp
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
+# No tmpfs over /tmp: the initramfs root is already in memory, and the test
+# binaries sit at their host paths, which may be under /tmp (a CI clone).
+chmod 1777 /tmp
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 ln -sf /proc/self/fd /dev/fd
 echo "MUTCELL-VM: kernel \$(uname -r), userspace up at \$(cut -d' ' -f1 /proc/uptime) s"
