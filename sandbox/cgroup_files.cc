@@ -277,18 +277,30 @@ bool ParseCgroupMounts(std::string_view text, std::vector<CgroupMount>* out, std
   return true;
 }
 
+namespace {
+
+// What both finders start from: the cgroup mounts and our own cgroup lines.
+bool ParseMountsAndOwnCgroups(std::string_view mountinfo, std::string_view proc_cgroup,
+                              std::vector<CgroupMount>* mounts, std::vector<ProcCgroupLine>* lines,
+                              std::string* err) {
+  if (!ParseCgroupMounts(mountinfo, mounts, err)) {
+    *err = "mountinfo: " + *err;
+    return false;
+  }
+  if (!ParseProcCgroup(proc_cgroup, lines, err)) {
+    *err = "/proc/self/cgroup: " + *err;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool FindV1CgroupDir(std::string_view mountinfo, std::string_view proc_cgroup,
                      const std::string& controller, std::string* dir, std::string* err) {
   std::vector<CgroupMount> mounts;
   std::vector<ProcCgroupLine> lines;
-  if (!ParseCgroupMounts(mountinfo, &mounts, err)) {
-    *err = "mountinfo: " + *err;
-    return false;
-  }
-  if (!ParseProcCgroup(proc_cgroup, &lines, err)) {
-    *err = "/proc/self/cgroup: " + *err;
-    return false;
-  }
+  if (!ParseMountsAndOwnCgroups(mountinfo, proc_cgroup, &mounts, &lines, err)) return false;
   const ProcCgroupLine* own = nullptr;
   for (const auto& l : lines) {
     if (l.hierarchy_id != 0 &&
@@ -321,14 +333,7 @@ bool FindV2CgroupDir(std::string_view mountinfo, std::string_view proc_cgroup, s
                      std::string* err) {
   std::vector<CgroupMount> mounts;
   std::vector<ProcCgroupLine> lines;
-  if (!ParseCgroupMounts(mountinfo, &mounts, err)) {
-    *err = "mountinfo: " + *err;
-    return false;
-  }
-  if (!ParseProcCgroup(proc_cgroup, &lines, err)) {
-    *err = "/proc/self/cgroup: " + *err;
-    return false;
-  }
+  if (!ParseMountsAndOwnCgroups(mountinfo, proc_cgroup, &mounts, &lines, err)) return false;
   const ProcCgroupLine* own = nullptr;
   for (const auto& l : lines) {
     if (l.hierarchy_id == 0 && l.controllers.empty()) own = &l;
