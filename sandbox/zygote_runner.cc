@@ -218,7 +218,11 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
     return false;
   }
   if (!SendAll(z->fd, frame, err)) {
+    // A zygote that broke the protocol and exited makes the send fail with
+    // EPIPE; what it sent before says why, so read that first.
+    ReadFrom(*z);
     Fail(*z, *err);
+    if (z->ended != *err) *err += " (" + z->ended + ")";
     return false;
   }
   z->inflight[token] = cell;
@@ -398,7 +402,10 @@ void ZygoteRunner::MaybeRecycle(Zygote& z) {
     // Exactly recycle_after children: no more, even if the successor is still warming.
     z.draining = true;
     std::string err;
-    if (!SendAll(z.fd, Frame({{"type", "shutdown"}}), &err)) Fail(z, err);
+    if (!SendAll(z.fd, Frame({{"type", "shutdown"}}), &err)) {
+      ReadFrom(z);  // the true cause, when the zygote already broke the protocol
+      Fail(z, err);
+    }
   }
 }
 

@@ -156,6 +156,36 @@ TEST_F(ZygoteRunnerTest, GarbageOversizedOrTruncatedMessagesEndThatZygoteNeverMu
   }
 }
 
+TEST_F(ZygoteRunnerTest, ASendThatFailsBecauseTheZygoteExitedReportsWhatItSentFirst) {
+  // The race CI once hit: the zygote sends half a message and exits before
+  // mutcell reads it, so the run request meets EPIPE. The generation must
+  // still end for its protocol error, and the attempt is an error.
+  Make("truncated-eof-late");
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+  const pid_t zygote = runner_->ActivePid();
+  ASSERT_GT(zygote, 0);
+  siginfo_t info{};
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(zygote), &info, WEXITED | WNOWAIT), 0) << "zygote did not exit";
+  cells_.push_back(backend_->CreateCell(++seq_, CellLimits{256ull << 20, 64}, &err));
+  ASSERT_TRUE(cells_.back()) << err;
+  RunRequest req;
+  req.name = "m1exit0";
+  EXPECT_FALSE(runner_->Start(1, req, cells_.back().get(), &err));
+  EXPECT_NE(err.find("protocol error"), std::string::npos) << err;
+  bool seen = false;
+  for (const auto& g : runner_->Generations()) {
+    if (g.generation != 1) continue;
+    seen = true;
+    EXPECT_NE(g.ended.find("protocol error"), std::string::npos) << g.ended;
+  }
+  EXPECT_TRUE(seen);
+  RunExit next = RunOne(2, 1);
+  EXPECT_TRUE(next.error.empty()) << next.error;
+  EXPECT_EQ(next.exit_code, 1);
+  EXPECT_EQ(next.zygote_generation, 2);
+}
+
 TEST_F(ZygoteRunnerTest, ATruncatedMessageIsAnErrorOnceTheZygoteIsReplaced) {
   // Half a message and silence: mutcell keeps waiting without blocking; the
   // scheduler's deadline then kills the cell. Here we kill the zygote the way

@@ -11,6 +11,7 @@ Environment:
     oversized           ready, then a header announcing 2 MiB
     truncated           ready, then half a message, then silence (socket open)
     truncated-eof       ready, then half a message, then exit 0
+    truncated-eof-late  ready, 0.3 s of silence, then half a message, then exit 0
     not-json            ready, then a well-framed message that is not JSON
     wrong-protocol      ready with "protocol": 99
     unknown-id          ready; answers the first run with "exited" for id 999999
@@ -101,9 +102,11 @@ def main() -> int:
         sock.sendall(b"\xde\xad\xbe\xef" * 4)
     elif behaviour == "oversized":
         sock.sendall(struct.pack("!I", 2 << 20) + b"{" * 100)
-    elif behaviour in ("truncated", "truncated-eof"):
+    elif behaviour in ("truncated", "truncated-eof", "truncated-eof-late"):
+        if behaviour == "truncated-eof-late":
+            time.sleep(0.3)  # mutcell has read `ready` alone by now
         sock.sendall(struct.pack("!I", 100) + b'{"type": "exi')
-        if behaviour == "truncated-eof":
+        if behaviour != "truncated":
             return 0
     elif behaviour == "not-json":
         sock.sendall(struct.pack("!I", 5) + b"hello")
