@@ -23,7 +23,7 @@ class NamedBackend : public CellBackend {
   explicit NamedBackend(const char* name) : name_(name) {}
   const char* Name() const override { return name_; }
   bool Start(const std::string&, std::string*) override { return false; }
-  std::unique_ptr<Cell> CreateCell(uint64_t, const CellLimits&, std::string*) override {
+  std::unique_ptr<Cell> CreateNamedCell(const std::string&, const CellLimits&, std::string*) override {
     return nullptr;
   }
   uint64_t RunOomKills() override { return 0; }

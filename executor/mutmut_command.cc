@@ -184,7 +184,12 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     if (m.tests.empty()) return Verdict::kNoTests;
     return std::nullopt;
   };
-  hooks.make_runner = [&](std::string* rerr) -> std::unique_ptr<Runner> {
+  hooks.make_runner = [&](CellBackend* backend, const BudgetPlan& budget, std::string* rerr) -> std::unique_ptr<Runner> {
+    // Each generation in a cell of its own inside the run cgroup, limited to
+    // the whole zygote reserve: far above a healthy fork server (about the
+    // clean run's size), so only a runaway zygote meets it.
+    zopts.backend = backend;
+    zopts.cell_limits.memory_bytes = budget.zygote_reserve;
     auto runner = std::make_unique<ZygoteRunner>(zopts);
     if (!runner->StartAndWaitReady(600, rerr)) return nullptr;
     return runner;

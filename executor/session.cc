@@ -185,7 +185,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
 
   std::unique_ptr<Runner> runner;
   if (hooks.make_runner && !todo.empty()) {  // no fork server to warm when nothing runs
-    if (!(runner = hooks.make_runner(&err))) return fail_setup(err);
+    if (!(runner = hooks.make_runner(backend.get(), budget, &err))) return fail_setup(err);
   } else {
     runner = std::make_unique<ExecRunner>();
   }

@@ -14,6 +14,7 @@
 #include "executor/journal.h"
 #include "executor/plan.h"
 #include "executor/state_lock.h"
+#include "limits/budget.h"
 
 namespace mutcell {
 
@@ -22,8 +23,10 @@ class Runner;
 
 /// What a front end adds to a session.
 struct SessionHooks {
-  /// Builds the runner once cells can be made. Default: exec mode.
-  std::function<std::unique_ptr<Runner>(std::string* err)> make_runner;
+  /// Builds the runner once cells can be made (the backend is started and
+  /// the budget derived). Default: exec mode.
+  std::function<std::unique_ptr<Runner>(CellBackend* backend, const BudgetPlan& budget, std::string* err)>
+      make_runner;
   /// A verdict reached without running (e.g. no_tests), or nullopt to run it.
   std::function<std::optional<Verdict>(const Mutant&)> decide_without_running;
   /// Called after the scheduler stopped (finished, interrupted or failed) with

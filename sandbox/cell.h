@@ -88,9 +88,18 @@ class CellBackend {
   /// found by discovery, and removes leftovers of dead runs (logged).
   virtual bool Start(const std::string& run_id, std::string* err) = 0;
 
-  /// Creates cell number `seq` with `limits`. Names come from `seq` only.
-  virtual std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits,
-                                           std::string* err) = 0;
+  /// Creates cell number `seq` (`cell-<seq>`) with `limits`, for one mutant
+  /// attempt. Names come from `seq` only, never from a mutant name.
+  std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits, std::string* err) {
+    return CreateNamedCell("cell-" + std::to_string(seq), limits, err);
+  }
+
+  /// Creates the cell of fork-server generation `generation`
+  /// (`zygote-<generation>`): the zygote runs in it, and its children leave it
+  /// for their own cells before they allocate anything.
+  std::unique_ptr<Cell> CreateZygoteCell(int generation, const CellLimits& limits, std::string* err) {
+    return CreateNamedCell("zygote-" + std::to_string(generation), limits, err);
+  }
 
   /// Sets the run cgroup's memory limit: the whole run's budget, a fence
   /// around all cells together. Backends without a run cgroup (none) accept
@@ -113,6 +122,11 @@ class CellBackend {
 
   /// The run cgroup's directory ("" for none), for logs and tests.
   virtual std::string RunPath() const = 0;
+
+ protected:
+  /// Creates a cell named `leaf` (a fixed prefix and a number) below the run.
+  virtual std::unique_ptr<Cell> CreateNamedCell(const std::string& leaf, const CellLimits& limits,
+                                                std::string* err) = 0;
 };
 
 /// Picks a backend: `forced` is "", "auto", "v2", "v1" or "none". With auto it

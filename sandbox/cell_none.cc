@@ -79,8 +79,8 @@ struct NoneRunState {
 
 class NoneCell : public Cell {
  public:
-  NoneCell(uint64_t seq, const CellLimits& limits, std::shared_ptr<NoneRunState> run)
-      : seq_(seq), limits_(limits), run_(std::move(run)) {
+  NoneCell(std::string name, const CellLimits& limits, std::shared_ptr<NoneRunState> run)
+      : name_(std::move(name)), limits_(limits), run_(std::move(run)) {
     run_->live.insert(this);
   }
 
@@ -91,7 +91,7 @@ class NoneCell : public Cell {
   }
 
   std::string Describe() const override {
-    return "cell-" + std::to_string(seq_) + " (pgid " + std::to_string(pgid_) + ")";
+    return name_ + " (pgid " + std::to_string(pgid_) + ")";
   }
 
   bool JoinFromChild() override { return setpgid(0, 0) == 0; }
@@ -209,7 +209,7 @@ class NoneCell : public Cell {
     for (const auto& [pid, start] : members_) kill(pid, sig);
   }
 
-  const uint64_t seq_;
+  const std::string name_;
   const CellLimits limits_;
   std::shared_ptr<NoneRunState> run_;
   pid_t pgid_ = 0;
@@ -235,8 +235,9 @@ class NoneBackend : public CellBackend {
     return true;
   }
 
-  std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits, std::string*) override {
-    return std::make_unique<NoneCell>(seq, limits, run_);
+  std::unique_ptr<Cell> CreateNamedCell(const std::string& name, const CellLimits& limits,
+                                        std::string*) override {
+    return std::make_unique<NoneCell>(name, limits, run_);
   }
 
   uint64_t RunOomKills() override { return 0; }

@@ -252,13 +252,13 @@ class V1Backend : public CellBackend {
     return true;
   }
 
-  std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits,
-                                   std::string* err) override {
+  std::unique_ptr<Cell> CreateNamedCell(const std::string& name, const CellLimits& limits,
+                                        std::string* err) override {
     if (run_mem_.empty()) {
       *err = "cgroup v1 backend not started";
       return nullptr;
     }
-    std::string leaf = "/cell-" + std::to_string(seq);
+    std::string leaf = "/" + name;
     std::string mem_dir = run_mem_ + leaf;
     if (!MakeDir(mem_dir, err)) return nullptr;
     std::string pids_dir;

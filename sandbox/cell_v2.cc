@@ -377,13 +377,13 @@ class V2Backend : public CellBackend {
     return true;
   }
 
-  std::unique_ptr<Cell> CreateCell(uint64_t seq, const CellLimits& limits,
-                                   std::string* err) override {
+  std::unique_ptr<Cell> CreateNamedCell(const std::string& name, const CellLimits& limits,
+                                        std::string* err) override {
     if (!started_) {
       *err = "cgroup v2: CreateCell before Start";
       return nullptr;
     }
-    std::string dir = run_dir_ + "/cell-" + std::to_string(seq);
+    std::string dir = run_dir_ + "/" + name;
     if (!MakeDir(dir, false, err)) return nullptr;
     auto fail = [&]() -> std::unique_ptr<Cell> {
       std::string ignored;
@@ -462,8 +462,10 @@ class V2Backend : public CellBackend {
     } else {
       // Never cgroup.kill a run cgroup that may still hold mutcell itself.
       spdlog::warn("cgroup v2: cannot leave {}: {}", supervisor, err);
-      for (const std::string& cell : ListSubdirs(run_dir_, "cell-")) {
-        if (!KillAndWait(run_dir_ + "/" + cell, &err)) spdlog::warn("cgroup v2: {}", err);
+      for (const char* prefix : {"cell-", "zygote-"}) {
+        for (const std::string& cell : ListSubdirs(run_dir_, prefix)) {
+          if (!KillAndWait(run_dir_ + "/" + cell, &err)) spdlog::warn("cgroup v2: {}", err);
+        }
       }
     }
     if (!RemoveTree(run_dir_, &err)) spdlog::warn("cgroup v2: leaving {}: {}", run_dir_, err);

@@ -39,6 +39,7 @@ struct ZygoteRunner::Zygote {
   std::string ended;
   std::map<uint64_t, Cell*> inflight;          // token → cell, until "exited"
   std::map<uint64_t, uint64_t> rss_at_fork;    // token → zygote RSS when it forked
+  std::unique_ptr<Cell> cell;                  // its own cgroup, when the runner has a backend
 };
 
 namespace {
@@ -105,6 +106,15 @@ bool ZygoteRunner::Spawn(std::string* err) {
     return false;
   }
   const int generation = next_generation_++;
+  std::unique_ptr<Cell> cell;
+  if (opts_.backend) {
+    cell = opts_.backend->CreateZygoteCell(generation, opts_.cell_limits, err);
+    if (!cell) {
+      close(sv[0]);
+      close(sv[1]);
+      return false;
+    }
+  }
   std::vector<std::string> args = opts_.command;
   args.push_back("--fd");
   args.push_back("3");
@@ -131,6 +141,7 @@ bool ZygoteRunner::Spawn(std::string* err) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     setpgid(0, 0);
+    if (cell && !cell->JoinFromChild()) _exit(kChildJoinFailed);  // before it allocates anything
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -143,10 +154,12 @@ bool ZygoteRunner::Spawn(std::string* err) {
   }
   close(sv[1]);
   fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+  if (cell) cell->Adopt(pid);
   auto z = std::make_unique<Zygote>();
   z->generation = generation;
   z->pid = pid;
   z->fd = sv[0];
+  z->cell = std::move(cell);
   spdlog::debug("zygote generation {} started (pid {})", generation, pid);
   zygotes_.push_back(std::move(z));
   return true;
@@ -169,7 +182,9 @@ bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
       ReadFrom(z);
       z.pid = 0;
       Fail(z, DescribeStatus(status) + " during warm-up");
+      Reaped(z);
     }
+    CheckMemory(z);
   }
   if (!z.ready) {
     *err = "the zygote did not start: " + z.ended +
@@ -232,14 +247,17 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
 }
 
 void ZygoteRunner::PollFds(std::vector<int>* fds) {
-  for (auto& z : zygotes_)
+  for (auto& z : zygotes_) {
     if (!z->dead && !z->eof && z->fd >= 0) fds->push_back(z->fd);
+    if (!z->dead && z->cell && z->cell->NotifyFd() >= 0) fds->push_back(z->cell->NotifyFd());
+  }
 }
 
 bool ZygoteRunner::OnChildExit(pid_t pid, int status) {
   for (auto& z : zygotes_) {
     if (z->pid != pid || pid == 0) continue;
     ReadFrom(*z);  // what it said before it died still counts
+    CheckMemory(*z);
     z->pid = 0;
     if (!z->dead) {
       if (z->draining && z->inflight.empty()) {
@@ -252,14 +270,17 @@ bool ZygoteRunner::OnChildExit(pid_t pid, int status) {
         Fail(*z, DescribeStatus(status));
       }
     }
+    Reaped(*z);
     return true;
   }
   return false;
 }
 
 void ZygoteRunner::Collect(std::vector<std::pair<uint64_t, RunExit>>* done) {
-  for (auto& z : zygotes_)
+  for (auto& z : zygotes_) {
     if (!z->dead) ReadFrom(*z);
+    CheckMemory(*z);
+  }
   for (auto& f : finished_) done->push_back(std::move(f));
   finished_.clear();
 }
@@ -409,6 +430,22 @@ void ZygoteRunner::MaybeRecycle(Zygote& z) {
   }
 }
 
+void ZygoteRunner::CheckMemory(Zygote& z) {
+  if (z.dead || !z.cell || !z.cell->MemoryLimitReached()) return;
+  // Caught by mutcell, like a mutant's cell: the kernel's OOM killer (which
+  // an OOMPolicy=stop unit would answer by stopping the whole run) stays out.
+  if (!z.ready) failed_warmups_++;
+  Fail(z, "the zygote reached its cell's memory limit of " + std::to_string(opts_.cell_limits.memory_bytes >> 20) +
+              " MiB (" + z.cell->Describe() + ")");
+}
+
+void ZygoteRunner::Reaped(Zygote& z) {
+  if (!z.cell) return;
+  std::string err;
+  if (!z.cell->Destroy(&err)) spdlog::error("zygote generation {}: {}", z.generation, err);
+  z.cell.reset();
+}
+
 void ZygoteRunner::Fail(Zygote& z, const std::string& why) {
   if (z.dead) return;
   z.dead = true;
@@ -416,6 +453,7 @@ void ZygoteRunner::Fail(Zygote& z, const std::string& why) {
   spdlog::warn("zygote generation {} ({}): {}; {} running mutants will be retried", z.generation,
                z.pid ? "pid " + std::to_string(z.pid) : "gone", why, z.inflight.size());
   if (z.pid > 0) kill(z.pid, SIGKILL);
+  if (z.cell) z.cell->SignalAll(SIGKILL);  // children still inside it, before they joined their cells
   if (z.fd >= 0) close(z.fd);
   z.fd = -1;
   for (auto& [token, cell] : z.inflight) {
@@ -449,6 +487,7 @@ void ZygoteRunner::Shutdown() {
     }
     z->pid = 0;
   }
+  for (auto& z : zygotes_) Reaped(*z);
 }
 
 std::vector<ZygoteGenerationInfo> ZygoteRunner::Generations() const {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/cell.h"
 #include "sandbox/runner.h"
 
 namespace mutcell {
@@ -29,6 +30,13 @@ struct ZygoteOptions {
   uint64_t recycle_growth = 0;      ///< replace when its RSS grew this much since ready (0 = never)
   int max_failed_warmups = 3;       ///< consecutive zygotes dying before ready: give up
   size_t max_message_bytes = 1 << 20;
+  /// Where each generation gets a cell of its own (`zygote-<generation>`),
+  /// so the fork server is inside the run's budget, measured and killed as a
+  /// whole; null: the zygotes run in mutcell's own cgroup (tests).
+  CellBackend* backend = nullptr;
+  /// The zygote cell's limits (memory 0 = none). A zygote that reaches its
+  /// memory limit is killed and replaced; its attempts in flight are errors.
+  CellLimits cell_limits;
 };
 
 /// One generation's facts, for tests and the journal.
@@ -69,6 +77,8 @@ class ZygoteRunner : public Runner {
   bool HandleMessage(Zygote& z, const std::string& body, std::string* why);
   void Fail(Zygote& z, const std::string& why);
   void MaybeRecycle(Zygote& z);
+  void CheckMemory(Zygote& z);
+  void Reaped(Zygote& z);
   Zygote* Active();
 
   ZygoteOptions opts_;

@@ -1,0 +1,186 @@
+// Each zygote generation runs in a cell of its own (`zygote-<generation>`,
+// DESIGN.md section 3) on the real cgroups of this machine: it is measured
+// and limited there, a zygote that runs away is caught by mutcell (not the
+// kernel's OOM killer) and replaced, and its cell is removed with it.
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sandbox/cell.h"
+#include "sandbox/runner.h"
+#include "sandbox/zygote_runner.h"
+
+namespace mutcell {
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+std::string FakeZygote() { return std::string(MUTCELL_SOURCE_DIR) + "/tests/python/fake_zygote.py"; }
+
+// Generation 1 says `ready` and then allocates without end (pages written,
+// so they are really charged); later generations are the well-behaved fake.
+constexpr const char* kBalloon = R"(
+import json, os, socket, struct, sys
+gen = int(sys.argv[sys.argv.index("--generation") + 1])
+if gen > 1:
+    os.environ["MUTCELL_FAKE_ZYGOTE"] = "good"
+    os.execvp(sys.executable, [sys.executable, sys.argv[1]] + sys.argv[2:])
+s = socket.socket(fileno=3)
+m = json.dumps({"type": "ready", "protocol": 1, "pid": os.getpid(), "generation": gen,
+                "rss_bytes": 50 << 20, "strategy": "balloon"}).encode()
+s.sendall(struct.pack("!I", len(m)) + m)
+keep = []
+for _ in range(4096):
+    keep.append(b"x" * (1 << 20))
+)";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+class ZygoteCellTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string err;
+    backend_ = MakeCellBackend("auto", &err);
+    ASSERT_TRUE(backend_) << err;
+    if (std::string(backend_->Name()) == "none")
+      GTEST_SKIP() << "no writable cgroup here (backend none): zygote cells need cgroups";
+    ASSERT_TRUE(backend_->Start("zc" + std::to_string(getpid()), &err)) << err;
+  }
+  void TearDown() override {
+    runner_.reset();
+    cells_.clear();
+    if (backend_) backend_->Stop();
+  }
+
+  void Make(std::vector<std::string> command, uint64_t zygote_memory) {
+    ZygoteOptions o;
+    o.command = std::move(command);
+    o.backend = backend_.get();
+    o.cell_limits = CellLimits{zygote_memory, 0};
+    runner_ = std::make_unique<ZygoteRunner>(o);
+  }
+
+  void Pump() {
+    std::vector<int> fds;
+    runner_->PollFds(&fds);
+    std::vector<pollfd> p;
+    for (int fd : fds) p.push_back({fd, POLLIN, 0});
+    poll(p.data(), p.size(), 10);
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) runner_->OnChildExit(pid, status);
+    runner_->Collect(&done_);
+  }
+
+  /// One attempt to its end (or an error), as the scheduler would drive it.
+  RunExit RunOne(uint64_t token, int exit_code) {
+    std::string err;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!runner_->CanStart()) {
+      Pump();
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "no zygote became ready";
+        return {};
+      }
+    }
+    cells_.push_back(backend_->CreateCell(++seq_, CellLimits{256 * kMiB, 64}, &err));
+    if (!cells_.back()) {
+      ADD_FAILURE() << err;
+      return {};
+    }
+    RunRequest req;
+    req.name = "m" + std::to_string(token) + "exit" + std::to_string(exit_code);
+    if (!runner_->Start(token, req, cells_.back().get(), &err)) {
+      RunExit e;
+      e.error = err;
+      return e;
+    }
+    while (std::chrono::steady_clock::now() < deadline) {
+      Pump();
+      for (auto& [t, exit] : done_)
+        if (t == token) return exit;
+    }
+    ADD_FAILURE() << "attempt " << token << " never ended";
+    return {};
+  }
+
+  std::unique_ptr<CellBackend> backend_;
+  std::unique_ptr<ZygoteRunner> runner_;
+  std::vector<std::unique_ptr<Cell>> cells_;
+  std::vector<std::pair<uint64_t, RunExit>> done_;
+  uint64_t seq_ = 0;
+};
+
+TEST_F(ZygoteCellTest, EachGenerationRunsInItsOwnCellWhichIsRemovedWithIt) {
+  setenv("MUTCELL_FAKE_ZYGOTE", "good", 1);
+  Make({"python3", FakeZygote()}, 512 * kMiB);
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(30, &err)) << err;
+  const pid_t zygote = runner_->ActivePid();
+  ASSERT_GT(zygote, 0);
+  const std::string dir = backend_->RunPath() + "/zygote-1";
+  ASSERT_TRUE(Exists(dir)) << dir;
+  const std::string procs = ReadAll(dir + "/cgroup.procs");
+  EXPECT_NE(("\n" + procs).find("\n" + std::to_string(zygote) + "\n"), std::string::npos)
+      << "zygote " << zygote << " is not in " << dir << ": " << procs;
+  // Its children leave it for their own cells: the mutant ran, the zygote
+  // cell still holds the zygote alone.
+  RunExit e = RunOne(1, 3);
+  EXPECT_TRUE(e.error.empty()) << e.error;
+  EXPECT_EQ(e.exit_code, 3);
+  EXPECT_EQ(ReadAll(dir + "/cgroup.procs"), std::to_string(zygote) + "\n");
+  runner_.reset();  // Shutdown: the zygote ends and its cell goes
+  EXPECT_FALSE(Exists(dir)) << dir << " left behind";
+}
+
+TEST_F(ZygoteCellTest, ARunawayZygoteIsCaughtAtItsCellLimitAndReplacedWithoutAnOomKill) {
+  unsetenv("MUTCELL_FAKE_BAD_GENERATIONS");
+  Make({"python3", "-c", kBalloon, FakeZygote()}, 96 * kMiB);
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(30, &err)) << err;
+  const std::string dir1 = backend_->RunPath() + "/zygote-1";
+  // Whether the attempt met the runaway (an error, retried by the scheduler)
+  // or generation 2 already: never a verdict from generation 1.
+  RunExit first = RunOne(1, 4);
+  if (first.error.empty()) {
+    EXPECT_EQ(first.zygote_generation, 2);
+    EXPECT_EQ(first.exit_code, 4);
+  }
+  // Generation 1 must be caught by its limit, however long it takes to get there.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto ended1 = [&] {
+    for (const auto& g : runner_->Generations())
+      if (g.generation == 1) return g.ended;
+    return std::string();
+  };
+  while (ended1().empty() && std::chrono::steady_clock::now() < deadline) Pump();
+  EXPECT_NE(ended1().find("memory limit"), std::string::npos) << ended1();
+  RunExit next = RunOne(2, 1);
+  EXPECT_TRUE(next.error.empty()) << next.error;
+  EXPECT_EQ(next.exit_code, 1);
+  EXPECT_GE(next.zygote_generation.value_or(0), 2);
+  // Reaped and gone, and caught by mutcell: the kernel killed nothing.
+  for (int i = 0; i < 100 && Exists(dir1); ++i) Pump();
+  EXPECT_FALSE(Exists(dir1)) << dir1 << " left behind";
+  EXPECT_EQ(backend_->RunOomKills(), 0u);
+}
+
+}  // namespace
+}  // namespace mutcell
