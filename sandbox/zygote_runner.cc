@@ -354,7 +354,10 @@ bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string
       if (older.get() == &z || older->dead || older->draining || !older->retiring) continue;
       older->draining = true;
       std::string err;
-      if (!SendAll(older->fd, Frame({{"type", "shutdown"}}), &err)) Fail(*older, err);
+      if (!SendAll(older->fd, Frame({{"type", "shutdown"}}), &err)) {
+        ReadFrom(*older);  // the true cause, when it already broke the protocol
+        Fail(*older, err);
+      }
     }
     return true;
   }
