@@ -19,6 +19,7 @@
 #include "sandbox/cell.h"
 #include "sandbox/runner.h"
 #include "sandbox/zygote_runner.h"
+#include "tests/integration/test_util.h"
 
 namespace mutcell {
 namespace {
@@ -180,6 +181,27 @@ TEST_F(ZygoteCellTest, ARunawayZygoteIsCaughtAtItsCellLimitAndReplacedWithoutAnO
   for (int i = 0; i < 100 && Exists(dir1); ++i) Pump();
   EXPECT_FALSE(Exists(dir1)) << dir1 << " left behind";
   EXPECT_EQ(backend_->RunOomKills(), 0u);
+}
+
+TEST_F(ZygoteCellTest, ANativeRunawayZygoteIsKilledByMutcellAtItsCellLimit) {
+  // No Python involved: runs in the cgroup v2 guest too (tests/vm).
+  const std::string helper = testing::HelpersDir() + "/balloon_zygote";
+  if (!Exists(helper)) GTEST_SKIP() << helper << " is not built";
+  Make({helper}, 64 * kMiB);
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(30, &err)) << err;
+  const std::string dir = backend_->RunPath() + "/zygote-1";
+  ASSERT_TRUE(Exists(dir)) << dir;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::string ended;
+  while (ended.empty() && std::chrono::steady_clock::now() < deadline) {
+    Pump();
+    ended = runner_->Generations().at(0).ended;
+  }
+  EXPECT_NE(ended.find("memory limit"), std::string::npos) << ended;
+  for (int i = 0; i < 100 && Exists(dir); ++i) Pump();
+  EXPECT_FALSE(Exists(dir)) << dir << " left behind";
+  EXPECT_EQ(backend_->RunOomKills(), 0u) << "the kernel's OOM killer acted, not mutcell";
 }
 
 }  // namespace
