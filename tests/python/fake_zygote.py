@@ -11,7 +11,8 @@ Environment:
     oversized           ready, then a header announcing 2 MiB
     truncated           ready, then half a message, then silence (socket open)
     truncated-eof       ready, then half a message, then exit 0
-    truncated-eof-late  ready, 0.3 s of silence, then half a message, then exit 0
+    truncated-eof-late  ready, then nothing until SIGUSR1 (sent by a test that has
+                        read `ready`), then half a message, then exit 0
     not-json            ready, then a well-framed message that is not JSON
     wrong-protocol      ready with "protocol": 99
     unknown-id          ready; answers the first run with "exited" for id 999999
@@ -84,6 +85,10 @@ def main() -> int:
     rss = int(os.environ.get("MUTCELL_FAKE_RSS", str(50 << 20)))
     growth = int(os.environ.get("MUTCELL_FAKE_GROWTH", "0"))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if behaviour == "truncated-eof-late":
+        # Blocked before `ready` goes out, so a SIGUSR1 sent as soon as the
+        # test reads it is kept pending for sigwait below, never lost.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
 
     if behaviour == "exit-before-ready":
         return z.EXIT_WARMUP
@@ -104,7 +109,9 @@ def main() -> int:
         sock.sendall(struct.pack("!I", 2 << 20) + b"{" * 100)
     elif behaviour in ("truncated", "truncated-eof", "truncated-eof-late"):
         if behaviour == "truncated-eof-late":
-            time.sleep(0.3)  # mutcell has read `ready` alone by now
+            # The test has read `ready` alone when it signals: no sleep, which
+            # a slow or loaded machine can outlast.
+            signal.sigwait({signal.SIGUSR1})
         sock.sendall(struct.pack("!I", 100) + b'{"type": "exi')
         if behaviour != "truncated":
             return 0
