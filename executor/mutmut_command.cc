@@ -188,8 +188,12 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     // Each generation in a cell of its own inside the run cgroup, limited to
     // the whole zygote reserve: far above a healthy fork server (about the
     // clean run's size), so only a runaway zygote meets it.
-    zopts.backend = backend;
-    zopts.cell_limits.memory_bytes = budget.zygote_reserve;
+    // Not with the none backend: its cells follow descendants, so a zygote's
+    // "cell" would take in every mutant it forks.
+    if (std::string(backend->Name()) != "none") {
+      zopts.backend = backend;
+      zopts.cell_limits.memory_bytes = budget.zygote_reserve;
+    }
     auto runner = std::make_unique<ZygoteRunner>(zopts);
     if (!runner->StartAndWaitReady(600, rerr)) return nullptr;
     return runner;
