@@ -128,6 +128,17 @@ pid_t ForkInCell(Cell* cell, const std::function<void()>& body) {
   return pid;
 }
 
+/// Polls `done` until it is true (true) or 30 s passed (false): waiting for an
+/// event, with a bound that only ends a hang.
+bool WaitUntil(const std::function<bool()>& done) {
+  auto start = Clock::now();
+  while (!done()) {
+    if (SecondsSince(start) > 30) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 /// Waits for `pid` up to `timeout_s`; SIGKILLs and reaps it on timeout.
 int WaitFor(pid_t pid, double timeout_s, bool* timed_out = nullptr) {
   auto start = Clock::now();
@@ -339,7 +350,9 @@ TEST_F(CellV2Test, BackstopFiresWhileTheWatcherIsPausedAndIsStillOom) {
   int fd = cell->NotifyFd();
   ASSERT_GE(fd, 0) << "no NotifyFd() on v2";
   pollfd pfd{fd, POLLIN, 0};
-  EXPECT_EQ(poll(&pfd, 1, 500), 1) << "memory.events changes did not wake NotifyFd()";
+  // Readable at once on a working kernel; the bound only ends a hang (the
+  // kernel may defer cgroup file notifications, and the VM's clock is slow).
+  EXPECT_EQ(poll(&pfd, 1, 10000), 1) << "memory.events changes did not wake NotifyFd()";
   CellUsage u = cell->Usage();  // the first look at the cell: the watcher was paused
   std::string events = Slurp(cell->Describe() + "/memory.events");
   EXPECT_TRUE(u.kernel_oom_kill) << events;
@@ -394,7 +407,7 @@ TEST_F(CellV2Test, SwapIsDeniedInACellWhileTheSameRunawayWouldSwapWithoutIt) {
   pid_t cpid = ForkInCell(control.get(), [] { AllocateForever(kMiB); });
   uint64_t control_swap = 0;
   auto start = Clock::now();
-  while (SecondsSince(start) < 15 && control_swap < 16 * kMiB) {
+  while (SecondsSince(start) < 60 && control_swap < 16 * kMiB) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     control_swap = Value(control->Describe() + "/memory.swap.current");
   }
@@ -484,6 +497,9 @@ TEST_F(CellV2Test, TimedOutTreeIsKilledWholeWithCgroupKill) {
   int pipefd[2];
   ASSERT_EQ(pipe(pipefd), 0);
   pid_t pid = ForkInCell(cell.get(), [&] {
+    // Before the grandchild reports ready, so the SIGTERM below cannot find
+    // the main process still at its default action on a slow machine.
+    signal(SIGTERM, SIG_IGN);
     // A grandchild in its own session that ignores SIGTERM, and a great-
     // grandchild that keeps forking: only a whole-cgroup kill gets them all.
     if (fork() == 0) {
@@ -500,7 +516,6 @@ TEST_F(CellV2Test, TimedOutTreeIsKilledWholeWithCgroupKill) {
       (void)!write(pipefd[1], &b, 1);
       for (;;) pause();
     }
-    signal(SIGTERM, SIG_IGN);
     for (;;) pause();
   });
   close(pipefd[1]);
@@ -514,7 +529,7 @@ TEST_F(CellV2Test, TimedOutTreeIsKilledWholeWithCgroupKill) {
   auto kill_start = Clock::now();
   cell->SignalAll(SIGKILL);
   int status = WaitFor(pid, 10);
-  while (!cell->IsEmpty() && SecondsSince(kill_start) < 5) {
+  while (!cell->IsEmpty() && SecondsSince(kill_start) < 30) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   double emptied = SecondsSince(kill_start);
@@ -576,7 +591,9 @@ TEST_F(CellV2Test, StopKillsAndRemovesEverythingAndStartRemovesDeadRuns) {
   ASSERT_TRUE(a && b);
   pid_t pa = ForkInCell(a.get(), [] { for (;;) pause(); });
   pid_t pb = ForkInCell(b.get(), [] { AllocateForever(kMiB); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Both children are in their cells before Stop, however late they were
+  // scheduled (a fixed sleep is not enough under the VM's emulated CPU).
+  ASSERT_TRUE(WaitUntil([&] { return !a->IsEmpty() && !b->IsEmpty(); })) << "the children never joined their cells";
   backend_->Stop();
   EXPECT_FALSE(PathExists(run_path_));
   EXPECT_TRUE(WIFSIGNALED(WaitFor(pa, 5)));
@@ -600,6 +617,8 @@ TEST_F(CellV2Test, StopKillsAndRemovesEverythingAndStartRemovesDeadRuns) {
     if (!WriteStringToFile(leftover + "/cell-7/cgroup.procs", "0", &e)) _exit(1);
     for (;;) pause();
   }
+  ASSERT_TRUE(WaitUntil([&] { return !Slurp(leftover + "/cell-7/cgroup.procs").empty(); }))
+      << "the dead run's process never joined its cell";
   // A live run of another mutcell process.
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);
@@ -618,7 +637,6 @@ TEST_F(CellV2Test, StopKillsAndRemovesEverythingAndStartRemovesDeadRuns) {
   close(ready[0]);
   std::string live_run = base + "/mutcell-" + std::to_string(live) + "-live";
   EXPECT_TRUE(PathExists(live_run));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   std::string why;
   auto next = NewV2Backend(&why);
