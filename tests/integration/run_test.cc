@@ -58,7 +58,13 @@ TEST_P(RunTest, RunawayBecomesOomWhileTheOtherMutantsGetTheirVerdicts) {
   EXPECT_EQ(results["m.crashes"]["signal"], 11);
   const auto& runaway = results["m.runaway"];
   EXPECT_EQ(runaway["verdict"], "oom");
-  EXPECT_LT(runaway["duration_s"].get<double>(), 2.0) << "the runaway is caught within 2 s";
+  // Caught at its limit, long before the 60 s default timeout. The duration
+  // includes Python's start and the allocation itself, which depend on the
+  // machine's load (0.45 s idle, 1.1-1.7 s beside two busy loops on 2 cores),
+  // so it only bounds a hang; mutcell's own detection latency is asserted by
+  // CellTest.RunawayAllocatorIsDetectedWithinTwoSecondsAndKilled, measured
+  // from the allocator's progress.
+  EXPECT_LT(runaway["duration_s"].get<double>(), 20.0) << "the runaway is caught at its limit, not by a timeout";
   EXPECT_GE(runaway["peak_memory_bytes"].get<uint64_t>(), 200ull << 20);
   EXPECT_LE(runaway["peak_memory_bytes"].get<uint64_t>(), 320ull << 20);
   for (auto& [id, j] : results) EXPECT_EQ(j["attempts"], 1) << id;
@@ -79,8 +85,11 @@ TEST_P(RunTest, ATimedOutTreeIsKilledWholeIncludingAGrandchildIgnoringSigterm) {
       "    os.setsid()\n"
       "    os.execvp('sh', ['sh', '-c', 'trap \"\" TERM; while :; do sleep 1; done', '" + marker + "'])\n"
       "time.sleep(600)\n";
+  // 3 s, not 1: the grandchild is set up within milliseconds of Python's
+  // start, well before the timeout even on a loaded machine, so what is tested
+  // is the kill of a settled tree, not a race with its creation.
   std::string plan = dir.Write(
-      "plan.jsonl", R"({"id": "tree", "argv": ["python3", "-c", )" + Json(script) + R"(], "timeout_s": 1})" "\n");
+      "plan.jsonl", R"({"id": "tree", "argv": ["python3", "-c", )" + Json(script) + R"(], "timeout_s": 3})" "\n");
   CommandResult r = RunMutcell({"run", "--plan", plan, "--state-dir", dir.path() + "/state", "--backend", GetParam()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReportById(dir.path() + "/state")["tree"]["verdict"], "timeout");
