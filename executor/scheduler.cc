@@ -77,16 +77,17 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     o.limit_reached = a.limit_reached;
     o.duration_s = std::chrono::duration<double>(Clock::now() - a.start).count();
     if (a.cell) {
-      // Whatever the test left behind (grandchildren) dies with the cell.
-      CellUsage u = a.cell->Usage();
-      o.limit_reached = o.limit_reached || u.limit_reached;
-      o.kernel_oom_kill = u.kernel_oom_kill;
-      o.peak_memory_bytes = u.peak_memory_bytes;
+      // Whatever the test left behind (grandchildren) dies with the cell; the
+      // counters are read there once, when nothing is left to change them.
       std::string derr;
       if (!a.cell->Destroy(&derr)) {
         spdlog::error("cell {}: {}", a.cell->Describe(), derr);
         if (o.error.empty()) o.error = "cell cleanup failed: " + derr;
       }
+      CellUsage u = a.cell->Usage();
+      o.limit_reached = o.limit_reached || u.limit_reached;
+      o.kernel_oom_kill = u.kernel_oom_kill;
+      o.peak_memory_bytes = u.peak_memory_bytes;
     }
     if (run_failed) return true;  // nothing more can be recorded
     if (a.interrupted && !o.limit_reached && !o.kernel_oom_kill) {
@@ -125,20 +126,34 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     return true;
   };
 
+  // The next attempt's cell, made ahead while the running mutants run (their
+  // fork and tests keep the other CPU busy), so that starting a mutant costs
+  // no mkdir and no limit writes. It is named by its own sequence number like
+  // any cell, taken by the next start, and destroyed at the end if unused.
+  std::unique_ptr<Cell> spare;
+  uint64_t spare_seq = 0;
+  bool want_spare = true;  // once per start, so a failing mkdir is not retried every tick
+
   auto start_one = [&](const Pending& p) -> bool {
     Attempt a;
     a.mutant = p.mutant;
     a.attempt_no = p.attempt_no;
-    a.seq = next_seq++;
     a.start = Clock::now();
     double timeout = p.mutant->timeout_s.value_or(opts_.default_timeout_s);
     a.deadline = a.start + Seconds(timeout);
-    std::string cerr;
-    a.cell = backend_->CreateCell(a.seq, opts_.limits, &cerr);
-    if (!a.cell) {
-      a.exit.error = "cannot create cell: " + cerr;
-      a.main_exited = true;
-      return finish(a);
+    want_spare = true;
+    if (spare) {
+      a.seq = spare_seq;
+      a.cell = std::move(spare);
+    } else {
+      a.seq = next_seq++;
+      std::string cerr;
+      a.cell = backend_->CreateCell(a.seq, opts_.limits, &cerr);
+      if (!a.cell) {
+        a.exit.error = "cannot create cell: " + cerr;
+        a.main_exited = true;
+        return finish(a);
+      }
     }
     RunRequest req;
     req.name = p.mutant->id;
@@ -173,6 +188,16 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       if (!start_one(p)) run_failed = true;
     }
     if (running.empty() && (stopping || run_failed || queue.empty())) break;
+    if (want_spare && !spare && !stopping && !run_failed && !queue.empty()) {
+      want_spare = false;
+      std::string cerr;
+      spare = backend_->CreateCell(next_seq, opts_.limits, &cerr);
+      if (spare) {
+        spare_seq = next_seq++;
+      } else {
+        spdlog::debug("preparing cell {}: {} (tried again when a mutant starts)", next_seq, cerr);
+      }
+    }
 
     std::vector<pollfd> fds;
     std::vector<int> rfds;
@@ -260,6 +285,11 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
         a.cell->SignalAll(SIGKILL);
       }
     }
+  }
+  if (spare) {
+    std::string derr;
+    if (!spare->Destroy(&derr)) spdlog::error("cell {}: {}", spare->Describe(), derr);
+    spare.reset();
   }
   summary->admitted_high_water = admission.high_water();
   std::string serr;

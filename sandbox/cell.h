@@ -36,16 +36,18 @@ class Cell {
   /// Short description for logs: the cgroup directory, or "pgid N".
   virtual std::string Describe() const = 0;
 
-  /// Runs in a freshly forked child, before it execs or allocates: moves the
-  /// calling process into the cell. Async-signal-safe (open/write/close on
-  /// paths prepared at creation). Returns false if the move failed; the child
-  /// must then _exit without running anything.
+  /// Runs in a freshly forked (so single-threaded) child, before it execs or
+  /// allocates: moves the calling process into the cell. Async-signal-safe
+  /// (open/write/close on paths prepared at creation). Returns false if the
+  /// move failed; the child must then _exit without running anything.
   virtual bool JoinFromChild() = 0;
 
-  /// The cgroup.procs files a process writes its own pid into to join the
-  /// cell (for fork servers, whose children join themselves). Empty for the
-  /// none backend: there a child joins with setpgid(0, 0) and the parent
-  /// calls Adopt().
+  /// The files a freshly forked, single-threaded process writes "0" (itself)
+  /// into, in this order, to join the cell: what JoinFromChild does, for fork
+  /// servers whose children join themselves. v2: cgroup.procs; v1: each
+  /// hierarchy's `tasks`, which moves only the writing thread (see
+  /// cell_v1.cc for why). Empty for the none backend: there a child joins
+  /// with setpgid(0, 0) and the parent calls Adopt().
   virtual std::vector<std::string> ProcsFiles() const { return {}; }
 
   /// Called by the parent once the first process of the cell exists (the none
@@ -67,12 +69,13 @@ class Cell {
   /// True when no process is left in the cell.
   virtual bool IsEmpty() = 0;
 
-  /// Reads the cell's counters. Valid until Destroy().
+  /// Reads the cell's counters. After a successful Destroy(): the counters
+  /// read there, once the last process was gone (final, and free).
   virtual CellUsage Usage() = 0;
 
-  /// Kills every process in the cell until it is empty (bounded wait), then
-  /// removes the cgroup. Idempotent. Returns false with *err if something
-  /// could not be killed or removed.
+  /// Kills every process in the cell until it is empty (bounded wait), reads
+  /// the final counters (see Usage), then removes the cgroup. Idempotent.
+  /// Returns false with *err if something could not be killed or removed.
   virtual bool Destroy(std::string* err) = 0;
 };
 

@@ -250,6 +250,7 @@ class V2Cell : public Cell {
   bool IsEmpty() override { return destroyed_ || !Populated(dir_); }
 
   CellUsage Usage() override {
+    if (destroyed_) return usage_at_destroy_;
     CellUsage u;
     std::string err;
     uint64_t peak = 0;
@@ -282,7 +283,9 @@ class V2Cell : public Cell {
       notify_fd_ = -1;
     }
     if (!KillAndWait(dir_, err)) return false;
+    CellUsage u = Usage();  // empty now: the counters are final
     if (!RemoveDir(dir_, err)) return false;
+    usage_at_destroy_ = u;
     destroyed_ = true;
     return true;
   }
@@ -334,6 +337,7 @@ class V2Cell : public Cell {
   bool limit_reached_ = false;
   bool destroyed_ = false;
   uint64_t sampled_peak_ = 0;
+  CellUsage usage_at_destroy_;
 };
 
 class V2Backend : public CellBackend {

@@ -137,6 +137,41 @@ bool ReadFileToString(const std::string& path, std::string* out, std::string* er
   return true;
 }
 
+// Longer than any line of the cgroup files read with PreadKernelFile.
+constexpr size_t kLongestKernelLine = 512;
+
+bool PreadKernelFile(int fd, std::string* out) {
+  out->clear();
+  char buf[4096];
+  for (;;) {
+    ssize_t n = pread(fd, buf, sizeof buf, static_cast<off_t>(out->size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    out->append(buf, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) + kLongestKernelLine < sizeof buf) return true;
+  }
+}
+
+bool ReadKernelFile(const std::string& path, std::string* out, std::string* err) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int saved = errno;
+    *err = path + ": " + std::strerror(saved);
+    errno = saved;
+    return false;
+  }
+  bool ok = PreadKernelFile(fd, out);
+  int saved = errno;
+  close(fd);
+  if (!ok) {
+    *err = path + ": read: " + std::strerror(saved);
+    errno = saved;
+  }
+  return ok;
+}
+
 bool WriteStringToFile(const std::string& path, std::string_view value, std::string* err) {
   int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -177,7 +212,7 @@ bool ParseCgroupValue(std::string_view text, uint64_t* out, std::string* err) {
 
 bool ReadCgroupValue(const std::string& path, uint64_t* out, std::string* err) {
   std::string text;
-  if (!ReadFileToString(path, &text, err)) return false;
+  if (!ReadKernelFile(path, &text, err)) return false;
   if (!ParseCgroupValue(text, out, err)) {
     *err = path + ": " + *err;
     return false;
@@ -207,7 +242,7 @@ bool ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t>* out,
 bool ReadFlatKey(const std::string& path, const std::string& key, uint64_t* out,
                  std::string* err) {
   std::string text;
-  if (!ReadFileToString(path, &text, err)) return false;
+  if (!ReadKernelFile(path, &text, err)) return false;
   std::map<std::string, uint64_t> kv;
   if (!ParseFlatKeyed(text, &kv, err)) {
     *err = path + ": " + *err;
@@ -376,7 +411,7 @@ bool ParsePidList(std::string_view text, std::vector<pid_t>* out, std::string* e
 
 bool ReadPidList(const std::string& path, std::vector<pid_t>* out, std::string* err) {
   std::string text;
-  if (!ReadFileToString(path, &text, err)) {
+  if (!ReadKernelFile(path, &text, err)) {
     if (errno == ENOENT || errno == ENODEV) {
       out->clear();
       return true;

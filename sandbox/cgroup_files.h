@@ -20,6 +20,20 @@ constexpr uint64_t kCgroupUnlimited = UINT64_MAX;
 /// errno left as the failing call set it (callers tell ENOENT apart).
 bool ReadFileToString(const std::string& path, std::string* out, std::string* err);
 
+/// Reads a cgroup or /proc file through an open descriptor, from offset 0
+/// (pread(2)), so a descriptor kept open can be read again and again: the
+/// kernel generates the text afresh on every read from offset 0. A read of
+/// such a file (seq_file) stops early only when its next line would not fit
+/// the kernel's page buffer, so a read that leaves more room than any line
+/// needs (512 bytes; true of cgroup files, not of mountinfo) ends the text:
+/// a small file costs one read instead of reading on until EOF. False with
+/// errno set when a read fails.
+bool PreadKernelFile(int fd, std::string* out);
+
+/// ReadFileToString for cgroup and /proc files: one open, one read (see
+/// PreadKernelFile), one close, instead of reading on until EOF. Same errors.
+bool ReadKernelFile(const std::string& path, std::string* out, std::string* err);
+
 /// Writes `value` to `path` in one write(2), as cgroup files expect. False
 /// with "write '<value>' to <path>: <strerror>" in *err.
 bool WriteStringToFile(const std::string& path, std::string_view value, std::string* err);

@@ -1,5 +1,6 @@
 #include "sandbox/cgroup_files.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -115,6 +116,40 @@ TEST_F(FakeCgroupDir, WriteStringToFileNamesErrno) {
   EXPECT_NE(err.find("write '1' to " + dir_ + "/nope/memory.max: No such file"),
             std::string::npos)
       << err;
+}
+
+TEST_F(FakeCgroupDir, KernelFileReadersReadEverythingAndRereadAnOpenFdFromTheStart) {
+  std::string big;
+  for (int i = 0; i < 3000; ++i) big += std::to_string(100000 + i) + "\n";  // 21 KB: several reads
+  std::string path = Put("c/cgroup.procs", big);
+  std::string text, err;
+  ASSERT_TRUE(ReadKernelFile(path, &text, &err)) << err;
+  EXPECT_EQ(text, big);
+  std::vector<pid_t> pids;
+  ASSERT_TRUE(ReadPidList(path, &pids, &err)) << err;
+  EXPECT_EQ(pids.size(), 3000u);
+
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(PreadKernelFile(fd, &text));
+  EXPECT_EQ(text, big);
+  std::ofstream(path) << "under_oom 1\n";  // new content, same open fd
+  ASSERT_TRUE(PreadKernelFile(fd, &text));
+  EXPECT_EQ(text, "under_oom 1\n");
+  close(fd);
+  EXPECT_FALSE(PreadKernelFile(-1, &text));
+
+  EXPECT_FALSE(ReadKernelFile(dir_ + "/gone/memory.oom_control", &text, &err));
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_NE(err.find(dir_ + "/gone/memory.oom_control: No such file"), std::string::npos) << err;
+}
+
+TEST(KernelFile, AProcFileReadsTheSameAsReadingUntilEof) {
+  std::string once, until_eof, err;
+  ASSERT_TRUE(ReadKernelFile("/proc/self/cgroup", &once, &err)) << err;
+  ASSERT_TRUE(ReadFileToString("/proc/self/cgroup", &until_eof, &err)) << err;
+  EXPECT_FALSE(once.empty());
+  EXPECT_EQ(once, until_eof);
 }
 
 TEST_F(FakeCgroupDir, PidLists) {

@@ -69,11 +69,18 @@ def log(msg: str) -> None:
         pass
 
 
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_statm_fd = -1  # /proc/<zygote>/statm, opened once: read before every fork
+
+
 def rss_bytes() -> int:
     """Resident set size of this process, from /proc (0 where unavailable)."""
+    global _statm_fd
     try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        if _statm_fd < 0:
+            _statm_fd = os.open(f"/proc/{os.getpid()}/statm", os.O_RDONLY | os.O_CLOEXEC)
+        # pread from 0: the kernel renders the numbers afresh on every read.
+        return int(os.pread(_statm_fd, 256, 0).split()[1]) * _PAGE_SIZE
     except (OSError, ValueError, IndexError):
         return 0
 
@@ -218,6 +225,8 @@ class Warm:
         self.items_by_id: dict = {}
         self.use_setproctitle = False
         self.setproctitle = None
+        self.child_stdout = None      # text files on fds 1 and 2 for the children
+        self.child_stderr = None
 
 
 def common_warmup(project: str, warm: Warm) -> None:
@@ -271,12 +280,15 @@ def die_with_parent() -> None:
 
 
 def join_cells(paths: list[str]) -> bool:
-    pid = str(os.getpid()).encode()
+    """Writes "0" (the writer itself) into each file: a forked child has one
+    thread, so on cgroup v1 `tasks` this moves the whole process without the
+    kernel's global threadgroup lock (and its RCU grace period) that a
+    cgroup.procs write takes; on v2 cgroup.procs reads 0 the same way."""
     for p in paths:
         try:
             fd = os.open(p, os.O_WRONLY | os.O_CLOEXEC)
             try:
-                os.write(fd, pid)
+                os.write(fd, b"0")
             finally:
                 os.close(fd)
         except OSError:
@@ -308,8 +320,8 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
         os.dup2(ofd, 1)
         os.dup2(ofd, 2)
         os.close(ofd)
-        sys.stdout = open(1, "w", closefd=False)
-        sys.stderr = open(2, "w", closefd=False)
+        # Made once in the zygote (never written there): the same fds 1 and 2.
+        sys.stdout, sys.stderr = warm.child_stdout, warm.child_stderr
         for k, v in req["env"].items():
             os.environ[k] = v
         from mutmut.mutation.trampoline import set_mutant_under_test
@@ -403,6 +415,10 @@ class Server:
     def serve(self) -> int:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.set_wakeup_fd(self.wake_w)
+        # What every child would otherwise build for itself after the fork.
+        self.warm.child_stdout = open(1, "w", closefd=False)
+        self.warm.child_stderr = open(2, "w", closefd=False)
+        rss_bytes()  # opens the statm fd the children close
         gc.collect()
         gc.freeze()
         self.ready()
@@ -472,7 +488,7 @@ class Server:
         pid = os.fork()
         if pid == 0:
             child_main(req, self.warm, self.strategy,
-                       [self.chan.fileno(), self.wake_r, self.wake_w])
+                       [self.chan.fileno(), self.wake_r, self.wake_w, _statm_fd])
         self.running[pid] = req["id"]
         self.served += 1
         self.chan.send({"type": "started", "id": req["id"], "pid": pid, "rss_bytes": zygote_rss,
