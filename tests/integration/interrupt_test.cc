@@ -107,8 +107,10 @@ class InterruptTest : public ::testing::Test {
     EXPECT_EQ(verdicts, reference_) << "trial " << trial;
     EXPECT_EQ(records, kMutants) << "trial " << trial << ": every mutant exactly one verdict";
     EXPECT_TRUE(LeftoverCgroups().empty()) << "trial " << trial;
-    // Processes of the interrupted run die with their cells; give the kernel a moment.
-    for (int i = 0; i < 50 && !ProcessesWith(marker_).empty(); ++i)
+    // Processes of the interrupted run die with their cells; give the kernel
+    // a moment (a bound on a hang, not a speed requirement).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!ProcessesWith(marker_).empty() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_TRUE(ProcessesWith(marker_).empty()) << "trial " << trial;
   }
@@ -131,12 +133,25 @@ TEST_F(InterruptTest, SigkillAtRandomMomentsThenResumeLeavesNothingAndGivesTheSa
 
 TEST(LockTest, ASecondRunOnTheSameStateDirectoryIsRefusedNamingTheHolder) {
   TempDir dir;
-  std::string plan = dir.Write("plan.jsonl", R"({"id": "slow", "argv": ["sleep", "3"]})" "\n");
+  // The mutant outlasts the test (was 3 s, which a slowly starting second run
+  // can outlast): only the SIGINT below ends the first run. 60 s, not more, so
+  // a broken lock (the second run runs it too) fails in a minute, not a hang.
+  std::string plan = dir.Write("plan.jsonl", R"({"id": "slow", "argv": ["sleep", "60"]})" "\n");
   std::string state = dir.path() + "/state";
-  int pid = StartMutcell({"run", "--plan", plan, "--state-dir", state, "--backend", "none"}, "", dir.path() + "/log");
-  for (int i = 0; i < 100 && access((state + "/lock.pid").c_str(), F_OK) != 0; ++i)
+  // --stop-grace: after the SIGINT the mutant gets 0.2 s, not 10, to end.
+  const std::vector<std::string> args = {"run", "--plan", plan, "--state-dir", state, "--backend", "none",
+                                         "--stop-grace", "0.2"};
+  int pid = StartMutcell(args, "", dir.path() + "/log");
+  // lock.pid is written once the lock is held: wait for it, not a fixed time.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (access((state + "/lock.pid").c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  CommandResult second = RunMutcell({"run", "--plan", plan, "--state-dir", state, "--backend", "none"});
+  if (access((state + "/lock.pid").c_str(), F_OK) != 0) {
+    kill(pid, SIGKILL);
+    WaitMutcell(pid);
+    FAIL() << "the first run never took the lock";
+  }
+  CommandResult second = RunMutcell(args);
   EXPECT_EQ(second.exit_code, 2);
   EXPECT_NE(second.err.find(std::to_string(pid)), std::string::npos) << second.err;
   kill(pid, SIGINT);
