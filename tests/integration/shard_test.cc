@@ -23,8 +23,16 @@
 namespace mutcell::testing {
 namespace {
 
-/// `count` mutants of mixed verdicts; each sleeps a little so a shard runs
-/// long enough to be interrupted. estimate_s is skewed so balancing matters.
+/// With MUTCELL_TEST_HOLD=FILE in mutcell's environment (inherited by the
+/// mutants), every mutant appends a line to FILE, and those after the 12th to
+/// start hang: such a run records some results and then cannot finish until
+/// it is interrupted, however fast or slow the machine. Without it: nothing.
+constexpr const char* kHold =
+    "if [ -n \"$MUTCELL_TEST_HOLD\" ]; then echo x >> \"$MUTCELL_TEST_HOLD\"; "
+    "[ \"$(wc -l < \"$MUTCELL_TEST_HOLD\")\" -le 12 ] || sleep 600; fi; ";
+
+/// `count` mutants of mixed verdicts; each sleeps a little. estimate_s is
+/// skewed so balancing matters.
 std::string PlanText(int count, const std::string& salt = "") {
   std::ostringstream p;
   for (int i = 0; i < count; ++i) {
@@ -46,7 +54,7 @@ std::string PlanText(int count, const std::string& salt = "") {
     }
     double estimate = (i % 13 == 0) ? 0.2 : 0.02 + 0.001 * (i % 7);
     p << R"({"id": "mod.f__mutmut_)" << i << salt << R"(", "argv": ["sh", "-c", )"
-      << Json("sleep 0.03; " + cmd) << R"(], "timeout_s": )" << timeout << R"(, "estimate_s": )" << estimate
+      << Json(std::string("sleep 0.03; ") + kHold + cmd) << R"(], "timeout_s": )" << timeout << R"(, "estimate_s": )" << estimate
       << "}\n";
   }
   return p.str();
@@ -95,14 +103,21 @@ TEST(ShardTest, FourShardsOneInterruptedThenMergedEqualOneUnshardedRun) {
     args.push_back("--shard");
     args.push_back(std::to_string(k) + "/4");
     if (k == 2) {
-      // Interrupt this one after some results, then run the same command again.
+      // Interrupt this one after some results, then run the same command
+      // again. The hold makes it stall after a dozen mutants, so it is still
+      // running when the signal comes: no race between the shard finishing
+      // and the test reacting.
+      const std::string hold = dir.path() + "/hold";
+      setenv("MUTCELL_TEST_HOLD", hold.c_str(), 1);
       int pid = StartMutcell(args, "", dir.path() + "/shard2.log");
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      unsetenv("MUTCELL_TEST_HOLD");
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (JournalResults(state) < 10 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       ASSERT_EQ(kill(pid, SIGTERM), 0);
       EXPECT_EQ(WaitMutcell(pid), 128 + SIGTERM);
       int recorded = JournalResults(state);
+      EXPECT_GE(recorded, 10) << "the shard recorded results before the interrupt";
       EXPECT_LT(recorded, 70) << "the shard was interrupted before it finished";
 
       // An incomplete shard is a gap, and the merge says incomplete.
