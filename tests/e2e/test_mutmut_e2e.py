@@ -117,6 +117,27 @@ def test_the_zygote_is_recycled_after_the_configured_count(tmp_path):
     assert len(served) == -(-ran // 5), served  # every generation but the last served exactly 5
 
 
+def zygotes_of(parent: int, project: Path) -> list[int]:
+    """Live zygotes of `project` that are children of `parent` (mutcell).
+
+    By parent, not by command line alone: the zygote's children (the mutants)
+    share its command line, and pid order does not tell them apart once pids
+    wrap (pid_max is 32768 on the team's machines; a long suite wraps it)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # exited meanwhile
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[1]) == parent and f"mutcell_zygote.py --project {project}" in cmdline:
+            out.append(int(d.name))
+    return out
+
+
 def test_a_zygote_killed_mid_run_is_replaced_and_no_mutant_is_lost_or_counted_twice(tmp_path, mutmut_reference):
     project = copy_example("clean", tmp_path / "clean")
     proc = subprocess.Popen([MUTCELL, "mutmut", "--max-children", "2", "--strategy", "collected"], cwd=project,
@@ -127,10 +148,9 @@ def test_a_zygote_killed_mid_run_is_replaced_and_no_mutant_is_lost_or_counted_tw
     while time.monotonic() < deadline and killed is None:
         results = journal.read_text().count('"type":"result"') if journal.exists() else 0
         if results >= 40:
-            pids = subprocess.run(["pgrep", "-f", f"mutcell_zygote.py --project {project}"],
-                                  capture_output=True, text=True).stdout.split()
+            pids = zygotes_of(proc.pid, project)
             if pids:
-                killed = int(pids[0])
+                killed = pids[0]
                 os.kill(killed, signal.SIGKILL)
         time.sleep(0.05)
     out, _ = proc.communicate(timeout=600)
