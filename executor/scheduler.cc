@@ -132,7 +132,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   // any cell, taken by the next start, and destroyed at the end if unused.
   std::unique_ptr<Cell> spare;
   uint64_t spare_seq = 0;
-  bool want_spare = true;  // once per start, so a failing mkdir is not retried every tick
+  bool want_spare = false;  // once per start, so a failing mkdir is not retried every tick
 
   auto start_one = [&](const Pending& p) -> bool {
     Attempt a;
@@ -188,16 +188,6 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       if (!start_one(p)) run_failed = true;
     }
     if (running.empty() && (stopping || run_failed || queue.empty())) break;
-    if (want_spare && !spare && !stopping && !run_failed && !queue.empty()) {
-      want_spare = false;
-      std::string cerr;
-      spare = backend_->CreateCell(next_seq, opts_.limits, &cerr);
-      if (spare) {
-        spare_seq = next_seq++;
-      } else {
-        spdlog::debug("preparing cell {}: {} (tried again when a mutant starts)", next_seq, cerr);
-      }
-    }
 
     std::vector<pollfd> fds;
     std::vector<int> rfds;
@@ -266,6 +256,20 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
         it = running.erase(it);
       } else {
         ++it;
+      }
+    }
+
+    // After a wake-up, not right after a start: a runner that was just sent
+    // a request (a zygote) then gets the CPU to hand it on, and the spare is
+    // made while the mutant runs.
+    if (want_spare && !spare && !running.empty() && !stopping && !run_failed && !queue.empty()) {
+      want_spare = false;
+      std::string cerr;
+      spare = backend_->CreateCell(next_seq, opts_.limits, &cerr);
+      if (spare) {
+        spare_seq = next_seq++;
+      } else {
+        spdlog::debug("preparing cell {}: {} (tried again when a mutant starts)", next_seq, cerr);
       }
     }
 

@@ -39,6 +39,8 @@ MAX_MESSAGE_BYTES = 1 << 20
 # A message whose first byte has arrived must be complete within this time,
 # so a peer that stops mid-message cannot hang the zygote.
 PARTIAL_MESSAGE_TIMEOUT_S = 5.0
+# Idle time after which the zygote forks the next request's child ahead.
+SPARE_IDLE_S = 0.002
 
 # Zygote exit statuses (documented in docs/zygote-protocol.md).
 EXIT_OK = 0
@@ -358,6 +360,35 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
         os._exit(code if isinstance(code, int) and 0 <= code <= 255 else 1)
 
 
+def spare_main(req_fd: int, warm: Warm, strategy: str, close_fds: list[int], zygote: int) -> None:
+    """A child forked ahead of its request, so that the fork and Python's
+    after-fork work are done while the previous mutant runs. It waits in the
+    zygote's cell, running nothing of the project, until the zygote writes
+    the validated request into its pipe and closes it; then it is
+    child_main (the cell first). EOF without a request (the zygote is
+    draining, failing or gone): it exits quietly. Never returns."""
+    try:
+        die_with_parent()
+        if os.getppid() != zygote:
+            os._exit(0)
+        data = bytearray()
+        while True:
+            try:
+                chunk = os.read(req_fd, 65536)
+            except InterruptedError:
+                continue
+            if not chunk:
+                break
+            data += chunk
+        os.close(req_fd)
+        if not data:
+            os._exit(0)
+        req = json.loads(data)
+    except BaseException:
+        os._exit(CHILD_SETUP_FAILED)
+    child_main(req, warm, strategy, close_fds)
+
+
 def run_collected(warm: Warm, tests: list[str]) -> int:
     """Runs pre-collected items through pytest's run protocol, like `-x`:
     stops at the first failing item. Returns pytest's exit code."""
@@ -397,6 +428,9 @@ class Server:
         self.draining = False
         self.eof = False                        # the peer closed after shutdown
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.pid = os.getpid()
+        self.spare: tuple[int, int] | None = None  # (pid, write end of its request pipe)
+        self.spare_wanted = True                # cleared by a failed fork until the next run
 
     def ready(self) -> None:
         import mutmut
@@ -426,8 +460,13 @@ class Server:
             while True:
                 self.reap()
                 if self.draining and not self.running:
+                    self.drop_spare()
                     return EXIT_OK
-                timeout = 1.0
+                # The spare is forked once the zygote has been idle for a moment:
+                # right after a hand-off the new child is waking up, likely on
+                # this CPU, and a fork here would keep it waiting.
+                want_spare = self.spare is None and self.spare_wanted and not self.draining
+                timeout = SPARE_IDLE_S if want_spare else 1.0
                 deadline = self.chan.partial_deadline()
                 if deadline is not None:
                     timeout = max(0.0, min(timeout, deadline - time.monotonic()))
@@ -435,6 +474,9 @@ class Server:
                 try:
                     readable, _, _ = select.select(fds, [], [], timeout)
                 except InterruptedError:
+                    continue
+                if not readable and want_spare:
+                    self.make_spare()
                     continue
                 if self.wake_r in readable:
                     try:
@@ -483,19 +525,73 @@ class Server:
         else:
             raise ProtocolError(f"unexpected message type {t!r}")
 
+    def child_close_fds(self) -> list[int]:
+        return [self.chan.fileno(), self.wake_r, self.wake_w, _statm_fd]
+
+    def make_spare(self) -> None:
+        """Forks the next request's child ahead (see spare_main)."""
+        r, w = os.pipe2(os.O_CLOEXEC)
+        try:
+            pid = os.fork()
+        except OSError as e:
+            os.close(r)
+            os.close(w)
+            log(f"cannot fork a spare child ({e}); forking on request")
+            self.spare_wanted = False
+            return
+        if pid == 0:
+            os.close(w)
+            spare_main(r, self.warm, self.strategy, self.child_close_fds(), self.pid)
+        os.close(r)
+        self.spare = (pid, w)
+
+    def hand_to_spare(self, req: dict) -> int | None:
+        """Gives `req` to the spare child; its pid, or None when there is no
+        spare or it died (its exit is then reaped as nobody's)."""
+        if self.spare is None:
+            return None
+        pid, w = self.spare
+        self.spare = None
+        data = memoryview(json.dumps(req, separators=(",", ":")).encode())
+        try:
+            while data:
+                try:
+                    data = data[os.write(w, data):]
+                except InterruptedError:
+                    continue
+        except OSError:
+            return None
+        finally:
+            os.close(w)
+        return pid
+
+    def drop_spare(self) -> None:
+        if self.spare is None:
+            return
+        pid, w = self.spare
+        self.spare = None
+        os.close(w)  # EOF: it would exit on its own
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
     def fork(self, req: dict) -> None:
         zygote_rss = rss_bytes()
-        pid = os.fork()
-        if pid == 0:
-            child_main(req, self.warm, self.strategy,
-                       [self.chan.fileno(), self.wake_r, self.wake_w, _statm_fd])
+        self.spare_wanted = True
+        pid = self.hand_to_spare(req)
+        if pid is None:
+            pid = os.fork()
+            if pid == 0:
+                child_main(req, self.warm, self.strategy, self.child_close_fds())
         self.running[pid] = req["id"]
         self.served += 1
         self.chan.send({"type": "started", "id": req["id"], "pid": pid, "rss_bytes": zygote_rss,
                         "served": self.served})
 
     def reap(self) -> None:
-        while self.running:
+        while self.running or self.spare is not None:
             try:
                 pid, status, ru = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
@@ -506,6 +602,9 @@ class Server:
                 return
             rid = self.running.pop(pid, None)
             if rid is None:
+                if self.spare is not None and pid == self.spare[0]:
+                    os.close(self.spare[1])  # it died waiting: the next fork makes another
+                    self.spare = None
                 continue
             msg = {"type": "exited", "id": rid, "pid": pid, "exit_code": None, "signal": None,
                    "maxrss_bytes": ru.ru_maxrss * 1024, "utime_s": round(ru.ru_utime, 6),
@@ -517,6 +616,7 @@ class Server:
             self.chan.send(msg)
 
     def kill_children(self) -> None:
+        self.drop_spare()
         for pid in list(self.running):
             try:
                 os.kill(pid, signal.SIGKILL)
