@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "executor/fast_json.h"
 
 namespace mutcell {
 namespace {
@@ -19,11 +23,6 @@ using ojson = nlohmann::ordered_json;
 using json = nlohmann::json;
 
 std::string Dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
-
-template <typename T>
-ojson OrNull(const std::optional<T>& v) {
-  return v ? ojson(*v) : ojson(nullptr);
-}
 
 // Typed field access for loading: a record with a field of the wrong type is
 // a bad record, not a default value, since it means the file is not ours.
@@ -96,7 +95,7 @@ struct Parsed {
 };
 
 // Parses one line; false with *problem (no location) when it is not a record.
-bool ParseRecord(const std::string& line, Parsed* p, std::string* problem) {
+bool ParseRecord(std::string_view line, Parsed* p, std::string* problem) {
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     *problem = "not a JSON record";
@@ -167,6 +166,86 @@ bool ParseRecord(const std::string& line, Parsed* p, std::string* problem) {
   return false;
 }
 
+// The common record without a DOM: a "result" or "complete" record as
+// JournalLine writes it ("type" first, each field once, plain values).
+// False when the line is anything else or has any problem: ParseRecord then
+// decides, and words the problem. *p is left partly filled then.
+bool ParseRecordFast(std::string_view line, Parsed* p) {
+  JsonScanner s(line);
+  std::string_view key;
+  std::string type;
+  if (!s.Expect('{') || !s.Key(&key) || key != "type" || !s.String(&type)) return false;
+  if (type == "complete") {
+    p->kind = Kind::kComplete;
+    while (s.Accept(',')) {
+      if (!s.Key(&key) || key == "type" || !s.SkipScalar()) return false;
+    }
+    return s.Expect('}') && s.AtEnd();
+  }
+  if (type != "result") return false;
+  p->kind = Kind::kResult;
+  ResultRecord& r = p->result;
+  JsonNumber n;
+  auto is_int = [&] {
+    return s.Number(&n) && n.integer && n.magnitude <= (n.negative ? uint64_t{1} << 31 : (uint64_t{1} << 31) - 1);
+  };
+  auto is_unsigned = [&] { return s.Number(&n) && n.integer && !n.negative; };
+  auto as_int = [&] { return static_cast<int>(n.negative ? -static_cast<int64_t>(n.magnitude) : static_cast<int64_t>(n.magnitude)); };
+  std::string verdict;
+  uint32_t seen = 0;
+  while (s.Accept(',')) {
+    if (!s.Key(&key)) return false;
+    int bit = -1;
+    bool ok = false;
+    if (key == "id") {
+      bit = 0;
+      ok = s.String(&r.id) && !r.id.empty();
+    } else if (key == "fingerprint") {
+      bit = 1;
+      ok = s.String(&r.fingerprint);
+    } else if (key == "verdict") {
+      bit = 2;
+      ok = s.String(&verdict) && ParseVerdict(verdict, &r.verdict);
+    } else if (key == "exit_code" || key == "signal" || key == "zygote_generation") {
+      std::optional<int>* out = key == "exit_code" ? &r.exit_code : key == "signal" ? &r.signal : &r.zygote_generation;
+      bit = key == "exit_code" ? 3 : key == "signal" ? 4 : 5;
+      ok = s.AcceptNull() || (is_int() && (*out = as_int(), true));
+    } else if (key == "duration_s") {
+      bit = 6;
+      ok = s.Number(&n);
+      r.duration_s = n.value;
+    } else if (key == "peak_memory_bytes" || key == "cell_limit_bytes" || key == "seq") {
+      uint64_t* out = key == "seq" ? &r.seq : key == "peak_memory_bytes" ? &r.peak_memory_bytes : &r.cell_limit_bytes;
+      bit = key == "seq" ? 7 : key == "peak_memory_bytes" ? 8 : 9;
+      ok = is_unsigned();
+      *out = n.magnitude;
+    } else if (key == "backend") {
+      bit = 10;
+      ok = s.String(&r.backend);
+    } else if (key == "attempts") {
+      bit = 11;
+      ok = is_int();
+      r.attempts = as_int();
+    } else if (key == "error") {
+      bit = 12;
+      ok = s.String(&r.error);
+    } else if (key == "zygote_memory_bytes") {
+      bit = 13;
+      ok = s.AcceptNull() || (is_unsigned() && (r.zygote_memory_bytes = n.magnitude, true));
+    } else if (key == "type") {
+      return false;
+    } else {
+      ok = s.SkipScalar();  // an unknown field, as ParseRecord ignores it
+    }
+    if (!ok) return false;
+    if (bit >= 0) {
+      if (seen & (1u << bit)) return false;  // repeated: nlohmann decides which counts
+      seen |= 1u << bit;
+    }
+  }
+  return (seen & 1u) && (seen & 4u) && s.Expect('}') && s.AtEnd();
+}
+
 bool WriteAll(int fd, const char* p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
@@ -217,23 +296,42 @@ std::string JournalLine(const JournalHeader& h) {
 }
 
 std::string JournalLine(const ResultRecord& r) {
-  ojson j;
-  j["type"] = "result";
-  j["id"] = r.id;
-  j["fingerprint"] = r.fingerprint;
-  j["verdict"] = std::string(VerdictName(r.verdict));
-  j["exit_code"] = OrNull(r.exit_code);
-  j["signal"] = OrNull(r.signal);
-  j["duration_s"] = r.duration_s;
-  j["peak_memory_bytes"] = r.peak_memory_bytes;
-  j["cell_limit_bytes"] = r.cell_limit_bytes;
-  j["backend"] = r.backend;
-  j["attempts"] = r.attempts;
-  j["error"] = r.error;
-  j["zygote_generation"] = OrNull(r.zygote_generation);
-  j["zygote_memory_bytes"] = OrNull(r.zygote_memory_bytes);
-  j["seq"] = r.seq;
-  return Dump(j);
+  // The bytes an ordered_json of these fields dumps, written directly: one
+  // DOM per record was most of an append's cost.
+  auto optional_int = [](std::string* out, const auto& v) {
+    if (v) *out += std::to_string(*v);
+    else *out += "null";
+  };
+  std::string j = "{\"type\":\"result\",\"id\":";
+  AppendJsonString(&j, r.id);
+  j += ",\"fingerprint\":";
+  AppendJsonString(&j, r.fingerprint);
+  j += ",\"verdict\":";
+  AppendJsonString(&j, VerdictName(r.verdict));
+  j += ",\"exit_code\":";
+  optional_int(&j, r.exit_code);
+  j += ",\"signal\":";
+  optional_int(&j, r.signal);
+  j += ",\"duration_s\":";
+  j += ojson(r.duration_s).dump();  // nlohmann's shortest round-trip form
+  j += ",\"peak_memory_bytes\":";
+  j += std::to_string(r.peak_memory_bytes);
+  j += ",\"cell_limit_bytes\":";
+  j += std::to_string(r.cell_limit_bytes);
+  j += ",\"backend\":";
+  AppendJsonString(&j, r.backend);
+  j += ",\"attempts\":";
+  j += std::to_string(r.attempts);
+  j += ",\"error\":";
+  AppendJsonString(&j, r.error);
+  j += ",\"zygote_generation\":";
+  optional_int(&j, r.zygote_generation);
+  j += ",\"zygote_memory_bytes\":";
+  optional_int(&j, r.zygote_memory_bytes);
+  j += ",\"seq\":";
+  j += std::to_string(r.seq);
+  j += '}';
+  return j;
 }
 
 bool LoadJournal(const std::string& path, JournalContents* out, std::string* err) {
@@ -245,6 +343,12 @@ bool LoadJournal(const std::string& path, JournalContents* out, std::string* err
     return false;
   }
   std::string text;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    text.reserve(static_cast<size_t>(st.st_size));
+    // A result record is over 200 bytes: room for all without regrowing.
+    out->results.reserve(std::min<size_t>(static_cast<size_t>(st.st_size) / 200 + 1, size_t{1} << 20));
+  }
   char buf[65536];
   while (true) {
     ssize_t n = read(fd, buf, sizeof buf);
@@ -259,56 +363,54 @@ bool LoadJournal(const std::string& path, JournalContents* out, std::string* err
   }
   close(fd);
 
-  // Split into lines; an unterminated tail is a line too (a record cut just
-  // before its newline is whole and kept).
-  struct Line {
-    size_t number;
-    std::string text;
-  };
-  std::vector<Line> lines;
+  // One pass over the lines; an unterminated tail is a line too (a record
+  // cut just before its newline is whole and kept). A line that is not a
+  // record is judged when the next record is known: it is ignored if it is
+  // the last, or directly before a header; otherwise it is the error.
+  auto where = [&](size_t number) { return path + ":" + std::to_string(number); };
+  bool seen_header = false;
+  size_t bad_number = 0;  // a line not yet judged (0: none)
+  std::string bad_problem, problem;
+  Parsed p;
   size_t start = 0, number = 1;
-  while (start < text.size()) {
+  for (; start < text.size(); ++number) {
     size_t nl = text.find('\n', start);
     size_t end = nl == std::string::npos ? text.size() : nl;
-    std::string line = text.substr(start, end - start);
-    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back({number, std::move(line)});
-    ++number;
+    std::string_view line(text.data() + start, end - start);
     start = end + 1;
-  }
-
-  std::vector<Parsed> parsed(lines.size());
-  std::vector<std::string> problems(lines.size());
-  std::vector<bool> ok(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) ok[i] = ParseRecord(lines[i].text, &parsed[i], &problems[i]);
-
-  bool seen_header = false;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    std::string where = path + ":" + std::to_string(lines[i].number);
-    if (ok[i] && parsed[i].kind == Kind::kResult && !seen_header) {
-      ok[i] = false;
-      problems[i] = "result record before any header";
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    p.kind = Kind::kResult;
+    p.result = ResultRecord{};
+    bool ok = ParseRecordFast(line, &p);
+    if (!ok) {
+      p = Parsed{};
+      problem.clear();
+      ok = ParseRecord(line, &p, &problem);
     }
-    if (!ok[i]) {
-      bool last = i + 1 == lines.size();
-      bool session_end = !last && ok[i + 1] && parsed[i + 1].kind == Kind::kHeader;
-      if (last) {
-        out->warnings.push_back(where + ": torn or unreadable last record ignored (" + problems[i] + ")");
-        continue;
+    if (bad_number != 0) {
+      if (!(ok && p.kind == Kind::kHeader)) {
+        *err = where(bad_number) + ": " + bad_problem +
+               "; the journal is damaged before its last record (nothing was changed; move it away or "
+               "start over with --fresh)";
+        return false;
       }
-      if (session_end) {
-        out->warnings.push_back(where + ": torn record at the end of a session ignored (" + problems[i] + ")");
-        continue;
-      }
-      *err = where + ": " + problems[i] +
-             "; the journal is damaged before its last record (nothing was changed; move it away or "
-             "start over with --fresh)";
-      return false;
+      out->warnings.push_back(where(bad_number) + ": torn record at the end of a session ignored (" + bad_problem +
+                              ")");
+      bad_number = 0;
     }
-    Parsed& p = parsed[i];
+    if (ok && p.kind == Kind::kResult && !seen_header) {
+      ok = false;
+      problem = "result record before any header";
+    }
+    if (!ok) {
+      bad_number = number;
+      bad_problem = problem;
+      continue;
+    }
     switch (p.kind) {
       case Kind::kHeader:
         if (p.version > kJournalVersion) {
-          *err = where + ": journal format version " + std::to_string(p.version) +
+          *err = where(number) + ": journal format version " + std::to_string(p.version) +
                  " is newer than this mutcell supports (" + std::to_string(kJournalVersion) +
                  "); use a newer mutcell or start over with --fresh";
           return false;
@@ -321,6 +423,8 @@ bool LoadJournal(const std::string& path, JournalContents* out, std::string* err
       case Kind::kComplete: out->complete = true; break;
     }
   }
+  if (bad_number != 0)
+    out->warnings.push_back(where(bad_number) + ": torn or unreadable last record ignored (" + bad_problem + ")");
   return true;
 }
 
@@ -364,7 +468,7 @@ bool JournalWriter::Open(const std::string& path, const JournalHeader& header, s
     // the next session's records) whole. LoadJournal ignores the torn line.
     if (last != '\n') line.insert(line.begin(), '\n');
   }
-  if (!AppendLine(line, "the session header", err) || !Sync(err)) {
+  if (!AppendLine(line, [] { return std::string("the session header"); }, err) || !Sync(err)) {
     close(fd_);
     fd_ = -1;
     return false;
@@ -380,13 +484,14 @@ bool JournalWriter::Open(const std::string& path, const JournalHeader& header, s
   return true;
 }
 
-bool JournalWriter::AppendLine(const std::string& line, const std::string& what, std::string* err) {
+bool JournalWriter::AppendLine(const std::string& line, const std::function<std::string()>& what,
+                               std::string* err) {
   if (fd_ < 0) {
-    *err = "journal is not open; " + what + " was not recorded";
+    *err = "journal is not open; " + what() + " was not recorded";
     return false;
   }
   if (broken_) {
-    *err = path_ + ": an earlier write to the journal failed and could not be undone; " + what +
+    *err = path_ + ": an earlier write to the journal failed and could not be undone; " + what() +
            " was not recorded";
     return false;
   }
@@ -398,7 +503,7 @@ bool JournalWriter::AppendLine(const std::string& line, const std::string& what,
     return true;
   }
   int saved = errno;
-  *err = path_ + ": cannot append to the journal: " + std::strerror(saved) + "; " + what +
+  *err = path_ + ": cannot append to the journal: " + std::strerror(saved) + "; " + what() +
          " was not recorded";
   if (ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
     broken_ = true;
@@ -408,17 +513,17 @@ bool JournalWriter::AppendLine(const std::string& line, const std::string& what,
 }
 
 bool JournalWriter::Append(const ResultRecord& r, std::string* err) {
-  std::string id = r.id.size() > 80 ? r.id.substr(0, 80) + "..." : r.id;
-  return AppendLine(JournalLine(r) + "\n",
-                    "the result of mutant " + json(id).dump(-1, ' ', false, json::error_handler_t::replace),
-                    err);
+  return AppendLine(JournalLine(r) + "\n", [&r] {
+    std::string id = r.id.size() > 80 ? r.id.substr(0, 80) + "..." : r.id;
+    return "the result of mutant " + json(id).dump(-1, ' ', false, json::error_handler_t::replace);
+  }, err);
 }
 
 bool JournalWriter::MarkComplete(std::string* err) {
   ojson j;
   j["type"] = "complete";
   j["at"] = UtcTimestamp();
-  return AppendLine(Dump(j) + "\n", "the completion record", err) && Sync(err);
+  return AppendLine(Dump(j) + "\n", [] { return std::string("the completion record"); }, err) && Sync(err);
 }
 
 bool JournalWriter::Sync(std::string* err) {

@@ -4,6 +4,7 @@
 // belong to. A torn last record (crash mid-write) is ignored on load.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,7 +100,8 @@ class JournalWriter {
   bool Close(std::string* err);
 
  private:
-  bool AppendLine(const std::string& line, const std::string& what, std::string* err);
+  /// `what` names the record in an error message (built only then).
+  bool AppendLine(const std::string& line, const std::function<std::string()>& what, std::string* err);
 
   int fd_ = -1;
   bool dirty_ = false;

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace mutcell {
 namespace {
@@ -344,6 +345,124 @@ TEST_F(JournalTest, UnknownFieldsAreIgnored) {
   ASSERT_EQ(c.results.size(), 1u);
   EXPECT_EQ(c.results[0].verdict, Verdict::kOom);
   EXPECT_TRUE(c.warnings.empty());
+}
+
+// A record in the shape JournalLine writes is read without a DOM; the same
+// record in another shape is read by nlohmann. Both must give the same.
+TEST_F(JournalTest, FastAndExactReadingsAgree) {
+  ResultRecord r = Result("pkg.mod.x_f__mutmut_1", Verdict::kTimeout, 7);
+  r.attempts = 3;
+  r.exit_code = -2147483647 - 1;
+  r.signal = 2147483647;
+  r.zygote_generation = 0;
+  r.zygote_memory_bytes = 123456789012ull;
+  r.duration_s = 0.1 + 0.2;
+  r.error = "tab\t\"q\" \\ /";
+  const std::string fast = JournalLine(r);
+  // "type" last: outside the fast reader's shape.
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(fast);
+  j.erase("type");
+  j["type"] = "result";
+  const std::string exact = j.dump();
+  for (const std::string& line : {fast, exact}) {
+    WriteAll(path_, JournalLine(Header()) + "\n" + line + "\n");
+    JournalContents c;
+    std::string err;
+    ASSERT_TRUE(LoadJournal(path_, &c, &err)) << err;
+    ASSERT_EQ(c.results.size(), 1u) << line;
+    const ResultRecord& a = c.results[0];
+    EXPECT_EQ(a.id, r.id);
+    EXPECT_EQ(a.fingerprint, r.fingerprint);
+    EXPECT_EQ(a.verdict, r.verdict);
+    EXPECT_EQ(a.exit_code, r.exit_code);
+    EXPECT_EQ(a.signal, r.signal);
+    EXPECT_EQ(a.duration_s, r.duration_s);
+    EXPECT_EQ(a.peak_memory_bytes, r.peak_memory_bytes);
+    EXPECT_EQ(a.cell_limit_bytes, r.cell_limit_bytes);
+    EXPECT_EQ(a.backend, r.backend);
+    EXPECT_EQ(a.attempts, r.attempts);
+    EXPECT_EQ(a.error, r.error);
+    EXPECT_EQ(a.zygote_generation, r.zygote_generation);
+    EXPECT_EQ(a.zygote_memory_bytes, r.zygote_memory_bytes);
+    EXPECT_EQ(a.seq, r.seq);
+  }
+}
+
+// Records in the fast reader's shape but wrong: each is still refused (in
+// the middle) with the exact reader's message, and a repeated field is
+// read as nlohmann reads it (the last one counts).
+TEST_F(JournalTest, ProblemsInPlainRecordsGetTheExactMessages) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"type":"result","id":"a","verdict":"maybe"})", "result: unknown verdict \"maybe\""},
+      {R"({"type":"result","id":"","verdict":"killed"})", "result: \"id\" is empty"},
+      {R"({"type":"result","verdict":"killed"})", "result: \"id\" is missing"},
+      {R"({"type":"result","id":"a","verdict":"killed","seq":-1})", "result: \"seq\" is not a non-negative integer"},
+      {R"({"type":"result","id":"a","verdict":"killed","attempts":2147483648})", "result: \"attempts\" is not an integer"},
+      {R"({"type":"result","id":"a","verdict":"killed","exit_code":1.5})", "result: \"exit_code\" is not an integer"},
+      {R"({"type":"result","id":"a","verdict":"killed","duration_s":"1"})", "result: \"duration_s\" is not a number"},
+      {R"({"type":"result","id":"a","verdict":"killed"} x)", "not a JSON record"},
+      {R"({"type":"result","id":"a","verdict":"killed",})", "not a JSON record"},
+      {R"({"type":"resulting","id":"a","verdict":"killed"})", "unknown record type \"resulting\""},
+  };
+  for (const auto& [line, message] : bad) {
+    WriteAll(path_, JournalLine(Header()) + "\n" + line + "\n" + JournalLine(Result("b", Verdict::kKilled, 1)) + "\n");
+    JournalContents c;
+    std::string err;
+    EXPECT_FALSE(LoadJournal(path_, &c, &err)) << line;
+    EXPECT_EQ(err.rfind(path_ + ":2: " + message, 0), 0u) << line << " gave " << err;
+  }
+  WriteAll(path_, JournalLine(Header()) + "\n" +
+                      R"({"type":"result","id":"a","verdict":"killed","exit_code":1,"exit_code":null,"id":"b"})" +
+                      "\n");
+  JournalContents c;
+  std::string err;
+  ASSERT_TRUE(LoadJournal(path_, &c, &err)) << err;
+  ASSERT_EQ(c.results.size(), 1u);
+  EXPECT_EQ(c.results[0].id, "b");
+  EXPECT_FALSE(c.results[0].exit_code);
+}
+
+// The line ordered_json wrote before records were written directly: the
+// bytes must not change (tools and older mutcells read them).
+std::string ReferenceLine(const ResultRecord& r) {
+  using ojson = nlohmann::ordered_json;
+  auto or_null = [](const auto& v) { return v ? ojson(*v) : ojson(nullptr); };
+  ojson j;
+  j["type"] = "result";
+  j["id"] = r.id;
+  j["fingerprint"] = r.fingerprint;
+  j["verdict"] = std::string(VerdictName(r.verdict));
+  j["exit_code"] = or_null(r.exit_code);
+  j["signal"] = or_null(r.signal);
+  j["duration_s"] = r.duration_s;
+  j["peak_memory_bytes"] = r.peak_memory_bytes;
+  j["cell_limit_bytes"] = r.cell_limit_bytes;
+  j["backend"] = r.backend;
+  j["attempts"] = r.attempts;
+  j["error"] = r.error;
+  j["zygote_generation"] = or_null(r.zygote_generation);
+  j["zygote_memory_bytes"] = or_null(r.zygote_memory_bytes);
+  j["seq"] = r.seq;
+  return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+TEST_F(JournalTest, ResultLinesAreTheBytesTheyWereBefore) {
+  std::vector<ResultRecord> records;
+  for (Verdict v : {Verdict::kKilled, Verdict::kSurvived, Verdict::kTimeout, Verdict::kOom, Verdict::kError})
+    records.push_back(Result("pkg.mod.x_f__mutmut_" + std::string(VerdictName(v)), v, 3));
+  ResultRecord odd = Result("ünïcode \"q\"\t\x01 bad \xff", Verdict::kError, 18446744073709551615ull);
+  odd.exit_code = -2147483647 - 1;
+  odd.signal = 2147483647;
+  odd.zygote_generation = -1;
+  odd.zygote_memory_bytes = 18446744073709551615ull;
+  odd.attempts = 0;
+  records.push_back(odd);
+  for (double d : {0.0, -0.0, 1.0, 0.1, 1e-7, 123456789.125, 1e300, 0.001}) {
+    ResultRecord r = Result("d", Verdict::kKilled, 1);
+    r.duration_s = d;
+    records.push_back(r);
+  }
+  for (const ResultRecord& r : records) EXPECT_EQ(JournalLine(r), ReferenceLine(r));
 }
 
 TEST_F(JournalTest, AppendWithoutOpenFails) {

@@ -1,8 +1,10 @@
 #include "executor/plan.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cmath>
@@ -10,9 +12,12 @@
 #include <cstring>
 #include <functional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
+
+#include "executor/fast_json.h"
 
 namespace mutcell {
 namespace {
@@ -267,19 +272,115 @@ std::string Fingerprint(const std::string& data) {
 }
 
 std::string MutantFingerprint(const Mutant& m) {
-  // nlohmann's object is a std::map, so dump() is canonical: sorted keys, no
-  // whitespace, shortest round-trip numbers.
-  json j = {{"id", m.id}, {"argv", m.argv}, {"env", m.env}, {"cwd", m.cwd}, {"tests", m.tests}};
-  j["timeout_s"] = m.timeout_s ? json(*m.timeout_s) : json(nullptr);
-  return Fingerprint(j.dump(-1, ' ', false, json::error_handler_t::replace));
+  // The canonical JSON of the fields, as nlohmann's dump() of an object (a
+  // std::map) writes it: sorted keys, no whitespace, shortest round-trip
+  // numbers. Built directly: a DOM per mutant was most of a plan's load.
+  std::string j = "{\"argv\":[";
+  for (size_t i = 0; i < m.argv.size(); ++i) {
+    if (i) j += ',';
+    AppendJsonString(&j, m.argv[i]);
+  }
+  j += "],\"cwd\":";
+  AppendJsonString(&j, m.cwd);
+  j += ",\"env\":{";
+  bool first = true;
+  for (const auto& [name, value] : m.env) {
+    if (!first) j += ',';
+    first = false;
+    AppendJsonString(&j, name);
+    j += ':';
+    AppendJsonString(&j, value);
+  }
+  j += "},\"id\":";
+  AppendJsonString(&j, m.id);
+  j += ",\"tests\":[";
+  for (size_t i = 0; i < m.tests.size(); ++i) {
+    if (i) j += ',';
+    AppendJsonString(&j, m.tests[i]);
+  }
+  j += "],\"timeout_s\":";
+  j += m.timeout_s ? json(*m.timeout_s).dump() : std::string("null");
+  j += '}';
+  return Fingerprint(j);
 }
 
-bool ParsePlanLine(const std::string& line, const std::string& where, const PlanDefaults& defaults,
-                   Mutant* out, std::string* err) {
-  if (line.size() > kMaxPlanLineBytes) {
-    *err = where + ": line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes";
-    return false;
-  }
+namespace {
+
+// What one plan line says, before defaults are applied.
+struct LineFields {
+  Mutant m;
+  bool has_argv = false, has_cwd = false;
+  std::map<std::string, std::string> env;
+};
+
+// The common plan line without a DOM: false when the line is anything but
+// plainly valid (the slow path then decides, and words the error).
+bool ParseFieldsFast(std::string_view line, LineFields* f) {
+  JsonScanner s(line);
+  if (!s.Expect('{')) return false;
+  if (s.Accept('}')) return false;  // no "id": the slow path says so
+  enum : unsigned { kId = 1, kArgv = 2, kEnv = 4, kCwd = 8, kTimeout = 16, kEstimate = 32, kTests = 64 };
+  unsigned seen = 0;
+  std::string_view key;
+  std::string name, value;
+  auto strings = [&](std::vector<std::string>* out) {
+    if (!s.Expect('[')) return false;
+    if (s.Accept(']')) return true;
+    do {
+      if (!s.String(&out->emplace_back())) return false;
+    } while (s.Accept(','));
+    return s.Expect(']');
+  };
+  auto seconds = [&](bool zero_ok, std::optional<double>* out) {
+    JsonNumber n;
+    if (!s.Number(&n)) return false;
+    if (n.value < 0 || (!zero_ok && n.value == 0) || n.value > kMaxTimeoutS) return false;
+    *out = n.value;
+    return true;
+  };
+  do {
+    if (!s.Key(&key)) return false;
+    unsigned bit = 0;
+    bool ok = false;
+    if (key == "id") {
+      bit = kId;
+      ok = s.String(&f->m.id) && !f->m.id.empty();
+    } else if (key == "argv") {
+      bit = kArgv;
+      ok = strings(&f->m.argv);
+      f->has_argv = true;
+    } else if (key == "env") {
+      bit = kEnv;
+      ok = s.Expect('{');
+      if (ok && !s.Accept('}')) {
+        do {
+          ok = s.Key(&name) && !name.empty() && name.find('=') == std::string::npos && s.String(&value) &&
+               f->env.emplace(name, value).second;  // a repeated name is the slow path's error
+        } while (ok && s.Accept(','));
+        ok = ok && s.Expect('}');
+      }
+    } else if (key == "cwd") {
+      bit = kCwd;
+      ok = s.String(&f->m.cwd);
+      f->has_cwd = true;
+    } else if (key == "timeout_s") {
+      bit = kTimeout;
+      ok = seconds(false, &f->m.timeout_s);
+    } else if (key == "estimate_s") {
+      bit = kEstimate;
+      ok = seconds(true, &f->m.estimate_s);
+    } else if (key == "tests") {
+      bit = kTests;
+      ok = strings(&f->m.tests);
+    }
+    if (!ok || (seen & bit)) return false;  // unknown or repeated keys included
+    seen |= bit;
+  } while (s.Accept(','));
+  return (seen & kId) && s.Expect('}') && s.AtEnd();
+}
+
+// The exact parse: nlohmann::json, every problem named.
+bool ParseFieldsSlow(const std::string& line, const std::string& where, LineFields* f, std::string* err) {
   RepeatedKeyFinder finder;
   json j;
   try {
@@ -296,9 +397,7 @@ bool ParsePlanLine(const std::string& line, const std::string& where, const Plan
     *err = where + ": key " + Quote(finder.repeated) + " appears more than once";
     return false;
   }
-  Mutant m;
-  bool has_argv = false, has_cwd = false;
-  std::map<std::string, std::string> env;
+  Mutant& m = f->m;
   if (!j.contains("id")) {
     *err = where + ": missing \"id\"";
     return false;
@@ -313,12 +412,12 @@ bool ParsePlanLine(const std::string& line, const std::string& where, const Plan
       }
     } else if (key == "argv") {
       ok = GetStringArray(v, where, key, &m.argv, err);
-      has_argv = true;
+      f->has_argv = true;
     } else if (key == "env") {
-      ok = GetEnv(v, where, &env, err);
+      ok = GetEnv(v, where, &f->env, err);
     } else if (key == "cwd") {
       ok = GetString(v, where, key, &m.cwd, err);
-      has_cwd = true;
+      f->has_cwd = true;
     } else if (key == "timeout_s") {
       double d = 0;
       ok = GetSeconds(v, where, key, false, &d, err);
@@ -336,21 +435,50 @@ bool ParsePlanLine(const std::string& line, const std::string& where, const Plan
     }
     if (!ok) return false;
   }
-  if (!has_argv) m.argv = defaults.argv;
+  return true;
+}
+
+// `where` is built only for an error: a plan has many lines and few errors.
+template <typename Where>
+bool ParseLine(const std::string& line, const Where& where, const PlanDefaults& defaults, Mutant* out,
+               std::string* err) {
+  if (line.size() > kMaxPlanLineBytes) {
+    *err = where() + ": line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes";
+    return false;
+  }
+  LineFields f;
+  if (!ParseFieldsFast(line, &f)) {
+    f = LineFields{};
+    if (!ParseFieldsSlow(line, where(), &f, err)) return false;
+  }
+  Mutant& m = f.m;
+  if (!f.has_argv) m.argv = defaults.argv;
   if (m.argv.empty()) {
-    *err = where + (has_argv ? ": \"argv\" is empty" : ": no \"argv\" and no default command (set argv in the config)");
+    *err = where() + (f.has_argv ? ": \"argv\" is empty"
+                                 : ": no \"argv\" and no default command (set argv in the config)");
     return false;
   }
   if (m.argv[0].empty()) {
-    *err = where + ": \"argv[0]\" is empty";
+    *err = where() + ": \"argv[0]\" is empty";
     return false;
   }
-  if (!has_cwd) m.cwd = defaults.cwd;
-  m.env = defaults.env;
-  for (auto& [name, value] : env) m.env[name] = std::move(value);
+  if (!f.has_cwd) m.cwd = defaults.cwd;
+  if (f.env.empty()) {
+    m.env = defaults.env;
+  } else {
+    m.env = defaults.env;
+    for (auto& [name, value] : f.env) m.env[name] = std::move(value);
+  }
   m.fingerprint = MutantFingerprint(m);
   *out = std::move(m);
   return true;
+}
+
+}  // namespace
+
+bool ParsePlanLine(const std::string& line, const std::string& where, const PlanDefaults& defaults,
+                   Mutant* out, std::string* err) {
+  return ParseLine(line, [&] { return where; }, defaults, out, err);
 }
 
 bool LoadPlan(const std::string& path, const PlanDefaults& defaults, Plan* out, std::string* err) {
@@ -362,33 +490,42 @@ bool LoadPlan(const std::string& path, const PlanDefaults& defaults, Plan* out, 
   Plan plan;
   plan.path = path;
   std::unordered_map<std::string, size_t> first_line;  // id -> line number
+  // Room for as many mutants as short lines would hold, so that neither the
+  // vector nor the map grows (moving every mutant) while loading; pages
+  // never written are never touched.
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    const size_t guess = std::min<size_t>(static_cast<size_t>(st.st_size) / 32 + 1, size_t{1} << 20);
+    plan.mutants.reserve(guess);
+    first_line.reserve(guess);
+  }
   LineReader reader(fd);
   std::string line, all_fingerprints;
   bool ok = true;
   for (size_t lineno = 1;; ++lineno) {
-    std::string where = path + ":" + std::to_string(lineno);
+    auto where = [&] { return path + ":" + std::to_string(lineno); };
     LineReader::Result r = reader.Next(&line);
     if (r == LineReader::kEnd) break;
     if (r == LineReader::kReadError) {
-      *err = where + ": read error: " + std::strerror(errno);
+      *err = where() + ": read error: " + std::strerror(errno);
       ok = false;
       break;
     }
     if (r == LineReader::kTooLong) {
-      *err = where + ": line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes";
+      *err = where() + ": line is longer than " + std::to_string(kMaxPlanLineBytes) + " bytes";
       ok = false;
       break;
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     Mutant m;
-    if (!ParsePlanLine(line, where, defaults, &m, err)) {
+    if (!ParseLine(line, where, defaults, &m, err)) {
       ok = false;
       break;
     }
     auto [it, inserted] = first_line.emplace(m.id, lineno);
     if (!inserted) {
-      *err = where + ": duplicate id " + Quote(m.id) + " (first on line " + std::to_string(it->second) + ")";
+      *err = where() + ": duplicate id " + Quote(m.id) + " (first on line " + std::to_string(it->second) + ")";
       ok = false;
       break;
     }

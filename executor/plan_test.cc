@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace mutcell {
 namespace {
@@ -273,6 +274,102 @@ TEST_F(PlanFileTest, ErrorLeavesTheOutputUntouched) {
   EXPECT_FALSE(LoadPlan(path_, {}, &plan, &err));
   EXPECT_EQ(plan.path, "keep");
   EXPECT_TRUE(plan.mutants.empty());
+}
+
+// The canonical JSON fingerprints were computed over before it was written
+// without a DOM: journals of earlier runs must still match their mutants.
+std::string ReferenceFingerprint(const Mutant& m) {
+  using nlohmann::json;
+  json j = {{"id", m.id}, {"argv", m.argv}, {"env", m.env}, {"cwd", m.cwd}, {"tests", m.tests}};
+  j["timeout_s"] = m.timeout_s ? json(*m.timeout_s) : json(nullptr);
+  return Fingerprint(j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+TEST(MutantFingerprintTest, IsTheSha256OfTheCanonicalJsonAsBefore) {
+  Mutant m;
+  m.id = "pkg.mod.x_f__mutmut_1";
+  m.argv = {"python3", "-c", "print(\"hi\")\n"};
+  EXPECT_EQ(MutantFingerprint(m), ReferenceFingerprint(m));
+  m.env = {{"A", "1"}, {"B", "tab\there"}, {"Ü", "ÿ"}};
+  m.cwd = "/some where/\\x";
+  m.tests = {"tests/test_a.py::test_x[1-\x01]", "日本"};
+  for (double t : {0.5, 1.0, 2.0, 10000000.0, 1e-5, 0.1, 123.456}) {
+    m.timeout_s = t;
+    EXPECT_EQ(MutantFingerprint(m), ReferenceFingerprint(m)) << t;
+  }
+  m.id = "bad utf8 \xff\xfe";
+  EXPECT_EQ(MutantFingerprint(m), ReferenceFingerprint(m));
+  m = Mutant{};
+  EXPECT_EQ(MutantFingerprint(m), ReferenceFingerprint(m));
+}
+
+// A line in the shape the fast reader takes, and the same mutant written so
+// that only nlohmann reads it (a \u escape): the same mutant either way.
+TEST(ParsePlanLineTest, FastAndExactReadingsAgree) {
+  PlanDefaults d;
+  d.argv = {"default"};
+  d.env = {{"A", "default"}, {"Z", "z"}};
+  d.cwd = "/work";
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {R"({"id":"a","argv":["x","y"]})", R"({"id":"\u0061","argv":["x","y"]})"},
+      {R"({"id":"a"})", R"({"id":"\u0061"})"},
+      {R"( { "id" : "a" , "env" : { "A" : "1", "B":"" } , "cwd":"rel" } )",
+       R"({"id":"\u0061","env":{"A":"1","B":""},"cwd":"rel"})"},
+      {R"({"id":"a","timeout_s":2,"estimate_s":0,"tests":["t::a","t::b"],"argv":["q\"\\\/\t"]})",
+       R"({"id":"\u0061","timeout_s":2.0,"estimate_s":0.0,"tests":["t::a","t::b"],"argv":["q\"\\/\t"]})"},
+      {R"({"id":"a","timeout_s":1e-3,"estimate_s":-0,"tests":[],"env":{}})",
+       R"({"id":"\u0061","timeout_s":0.001,"estimate_s":0,"tests":[],"env":{}})"},
+  };
+  for (const auto& [fast, exact] : pairs) {
+    Mutant a, b;
+    std::string err;
+    ASSERT_TRUE(ParsePlanLine(fast, "p:1", d, &a, &err)) << fast << ": " << err;
+    ASSERT_TRUE(ParsePlanLine(exact, "p:1", d, &b, &err)) << exact << ": " << err;
+    EXPECT_EQ(a.id, b.id) << fast;
+    EXPECT_EQ(a.argv, b.argv) << fast;
+    EXPECT_EQ(a.env, b.env) << fast;
+    EXPECT_EQ(a.cwd, b.cwd) << fast;
+    EXPECT_EQ(a.timeout_s, b.timeout_s) << fast;
+    EXPECT_EQ(a.estimate_s, b.estimate_s) << fast;
+    EXPECT_EQ(a.tests, b.tests) << fast;
+    EXPECT_EQ(a.fingerprint, b.fingerprint) << fast;
+    EXPECT_EQ(a.fingerprint, ReferenceFingerprint(a)) << fast;
+  }
+}
+
+// Lines the fast reader could misjudge: each must get the exact reader's
+// verdict and message.
+TEST(ParsePlanLineTest, ProblemsInPlainLinesGetTheExactMessages) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"id":"a","id":"b","argv":["x"]})", "key \"id\" appears more than once"},
+      {R"({"id":"a","argv":["x"],"env":{"K":"1","K":"2"}})", "key \"K\" appears more than once"},
+      {R"({"id":"a","argv":["x"],"timeout_s":0})", "\"timeout_s\" is 0"},
+      {R"({"id":"a","argv":["x"],"estimate_s":-1})", "\"estimate_s\" is -1"},
+      {R"({"id":"a","argv":["x"],"timeout_s":10000001})", "\"timeout_s\" is 10000001"},
+      {R"({"id":"","argv":["x"]})", "\"id\" is empty"},
+      {R"({"id":"a","argv":[]})", "\"argv\" is empty"},
+      {R"({"id":"a","argv":[""]})", "\"argv[0]\" is empty"},
+      {R"({"id":"a","argv":["x"],"env":{"A=B":"1"}})", "invalid variable name"},
+      {R"({"id":"a","argv":["x"],"env":{"":"1"}})", "invalid variable name"},
+      {R"({"id":"a","argv":["x"],"extra":1})", "unknown key \"extra\""},
+      {R"({"argv":["x"]})", "missing \"id\""},
+      {R"({"id":"a","argv":["x"]} x)", "not JSON"},
+      {R"({"id":"a","argv":["x"],})", "not JSON"},
+      {R"({"id":"a","argv":["x"]})", "no \"argv\" and no default"},  // replaced below: no argv at all
+      {R"({"id":1,"argv":["x"]})", "\"id\" must be a string"},
+      {R"({"id":"a","argv":"x"})", "\"argv\" must be an array of strings"},
+      {R"({"id":"a","argv":["x",1]})", "\"argv[1]\" must be a string"},
+      {R"({"id":"a","argv":["x"],"timeout_s":"1"})", "\"timeout_s\" must be a number"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string line = cases[i].first;
+    if (cases[i].second.rfind("no \"argv\"", 0) == 0) line = R"({"id":"a"})";
+    Mutant m;
+    std::string err;
+    EXPECT_FALSE(ParsePlanLine(line, "p:3", {}, &m, &err)) << line;
+    EXPECT_EQ(err.rfind("p:3: ", 0), 0u) << err;
+    EXPECT_NE(err.find(cases[i].second), std::string::npos) << line << " gave " << err;
+  }
 }
 
 TEST(ParsePlanLineTest, UsesWhereAsPrefix) {

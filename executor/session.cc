@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
-#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -94,13 +93,20 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
   for (const std::string& w : journal.warnings) spdlog::warn("{}", w);
 
-  std::vector<PlanEntry> entries;
-  for (const Mutant& m : plan.mutants) entries.push_back({m.id, m.fingerprint});
-  std::unordered_set<std::string> settled;
-  for (const ResultRecord& r : CurrentResults(journal, entries))
-    if (IsFinal(r)) settled.insert(r.id);
-  if (!settled.empty())
-    spdlog::info("resuming: {} of {} mutants already have a verdict", settled.size(), plan.mutants.size());
+  // Which mutants of the plan already have a verdict, by position.
+  std::vector<bool> settled(plan.mutants.size());
+  size_t settled_count = 0;
+  {
+    const std::vector<const ResultRecord*> latest = LatestResults(journal, plan.mutants);
+    for (size_t i = 0; i < latest.size(); ++i) {
+      if (latest[i] && IsFinal(*latest[i])) {
+        settled[i] = true;
+        ++settled_count;
+      }
+    }
+  }
+  if (settled_count)
+    spdlog::info("resuming: {} of {} mutants already have a verdict", settled_count, plan.mutants.size());
 
   // The memory mutcell may really use (the tightest cgroup limit, not the
   // host's free memory), and what the run takes of it.
@@ -170,8 +176,9 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
 
   std::vector<const Mutant*> todo;
   size_t decided = 0;
-  for (const Mutant& m : plan.mutants) {
-    if (settled.count(m.id)) continue;
+  for (size_t i = 0; i < plan.mutants.size(); ++i) {
+    const Mutant& m = plan.mutants[i];
+    if (settled[i]) continue;
     std::optional<Verdict> v = hooks.decide_without_running ? hooks.decide_without_running(m) : std::nullopt;
     if (!v) {
       todo.push_back(&m);
@@ -202,7 +209,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.log_dir = paths.logs;
   opts.backend_name = backend->Name();
 
-  ConsoleProgress console(plan.mutants.size(), settled.size() + decided, stderr);
+  ConsoleProgress console(plan.mutants.size(), settled_count + decided, stderr);
   // What the journal holds stays known in memory: no second load to write back.
   RecordingProgress progress(&console, &journal.results);
   Scheduler scheduler(opts, backend.get(), runner.get(), &writer, &progress);
@@ -218,7 +225,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
                  FormatSize(budget.budget_bytes), budget.budget_bytes);
   backend->Stop();
 
-  const size_t done = settled.size() + decided + summary.finished;
+  const size_t done = settled_count + decided + summary.finished;
   const bool complete = ok && summary.stop_signal == 0 && done == plan.mutants.size();
   std::string cerr;
   if (complete && !writer.MarkComplete(&cerr)) {
@@ -231,7 +238,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
 
   // Write back what the journal holds, also after a stop: both must agree.
-  const std::vector<ResultRecord> current = CurrentResults(journal, entries);
+  const std::vector<ResultRecord> current = CurrentResults(journal, plan.mutants);
   std::string lerr;
   if (hooks.write_back && !hooks.write_back(current, &lerr)) {
     spdlog::error("writing results back: {}", lerr);

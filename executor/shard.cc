@@ -207,6 +207,8 @@ bool ReadShardRecord(const StatePaths& paths, ShardRecord* out, bool* exists, st
 }
 
 bool ApplyShard(const ShardSpec& spec, const StatePaths& paths, Plan* plan, std::string* err) {
+  // Unsharded, nothing is narrowed: no copy of the whole plan to keep.
+  if (spec.count <= 1) return ApplyShard(spec, paths, *plan, plan, err);
   const Plan whole = *plan;
   return ApplyShard(spec, paths, whole, plan, err);
 }

@@ -3,12 +3,15 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
-#include <unordered_map>
+#include <functional>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "executor/atomic_file.h"
+#include "executor/fast_json.h"
 
 namespace mutcell {
 
@@ -30,10 +33,27 @@ bool EnsureStateDir(const StatePaths& paths, std::string* err) {
 }
 
 bool WritePlanIndex(const StatePaths& paths, const Plan& plan, std::string* err) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const Mutant& m : plan.mutants) j.push_back({{"id", m.id}, {"fingerprint", m.fingerprint}});
-  nlohmann::json doc = {{"plan", plan.path}, {"fingerprint", plan.fingerprint}, {"mutants", j}};
-  return WriteFileAtomically(paths.plan_index, doc.dump() + "\n", err);
+  // The bytes nlohmann's dump() of {"plan", "fingerprint", "mutants"} wrote
+  // (sorted keys), built without a DOM of the whole plan.
+  std::string text = "{\"fingerprint\":";
+  AppendJsonString(&text, plan.fingerprint);
+  text += ",\"mutants\":[";
+  for (size_t i = 0; i < plan.mutants.size(); ++i) {
+    const Mutant& m = plan.mutants[i];
+    text += i ? ",{\"fingerprint\":" : "{\"fingerprint\":";
+    AppendJsonString(&text, m.fingerprint);
+    text += ",\"id\":";
+    AppendJsonString(&text, m.id);
+    text += '}';
+  }
+  text += "],\"plan\":";
+  AppendJsonString(&text, plan.path);
+  text += "}\n";
+  // The same plan resumed: the index is already there (and was synced when
+  // it was written).
+  std::string existing, ignored;
+  if (ReadWholeFile(paths.plan_index, &existing, &ignored) && existing == text) return true;
+  return WriteFileAtomically(paths.plan_index, text, err);
 }
 
 bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::string* err) {
@@ -51,16 +71,60 @@ bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::st
   return true;
 }
 
-std::vector<ResultRecord> CurrentResults(const JournalContents& journal,
-                                         const std::vector<PlanEntry>& plan) {
-  std::unordered_map<std::string, const ResultRecord*> latest;
-  for (const ResultRecord& r : journal.results) latest[r.id + '\n' + r.fingerprint] = &r;
-  std::vector<ResultRecord> out;
-  for (const PlanEntry& e : plan) {
-    auto it = latest.find(e.id + '\n' + e.fingerprint);
-    if (it != latest.end()) out.push_back(*it->second);
+namespace {
+
+// The latest record per (id, fingerprint): an open-addressing table of
+// indices into journal.results (no string and no node per record; 100,000
+// records are looked up on every resume).
+template <typename Entries>
+std::vector<const ResultRecord*> Latest(const JournalContents& journal, const Entries& plan) {
+  const std::vector<ResultRecord>& results = journal.results;
+  size_t size = 16;
+  while (size < 2 * results.size()) size *= 2;
+  const size_t mask = size - 1;
+  std::vector<uint32_t> slots(size, 0);  // index + 1 into results; 0 = empty
+  const std::hash<std::string_view> hash;
+  auto find = [&](std::string_view id, std::string_view fingerprint) {
+    size_t i = hash(id) & mask;
+    while (slots[i] != 0) {
+      const ResultRecord& r = results[slots[i] - 1];
+      if (r.id == id && r.fingerprint == fingerprint) break;
+      i = (i + 1) & mask;
+    }
+    return i;
+  };
+  for (size_t k = 0; k < results.size(); ++k)
+    slots[find(results[k].id, results[k].fingerprint)] = static_cast<uint32_t>(k + 1);  // later wins
+  std::vector<const ResultRecord*> out;
+  out.reserve(plan.size());
+  for (const auto& e : plan) {
+    const uint32_t slot = slots[find(e.id, e.fingerprint)];
+    out.push_back(slot ? &results[slot - 1] : nullptr);
   }
   return out;
+}
+
+std::vector<ResultRecord> Copies(const std::vector<const ResultRecord*>& latest) {
+  std::vector<ResultRecord> out;
+  out.reserve(latest.size());
+  for (const ResultRecord* r : latest)
+    if (r) out.push_back(*r);
+  return out;
+}
+
+}  // namespace
+
+std::vector<ResultRecord> CurrentResults(const JournalContents& journal,
+                                         const std::vector<PlanEntry>& plan) {
+  return Copies(Latest(journal, plan));
+}
+
+std::vector<ResultRecord> CurrentResults(const JournalContents& journal, const std::vector<Mutant>& plan) {
+  return Copies(Latest(journal, plan));
+}
+
+std::vector<const ResultRecord*> LatestResults(const JournalContents& journal, const std::vector<Mutant>& plan) {
+  return Latest(journal, plan);
 }
 
 bool IsFinal(const ResultRecord& r) { return r.verdict != Verdict::kError; }

@@ -28,7 +28,8 @@ struct PlanEntry {
 /// Creates the directory (and logs/) if needed. False with *err otherwise.
 bool EnsureStateDir(const StatePaths& paths, std::string* err);
 
-/// Writes plan.json atomically from `plan`.
+/// Writes plan.json atomically from `plan`, unless it already holds exactly
+/// that (a resume of the same plan rewrites nothing).
 bool WritePlanIndex(const StatePaths& paths, const Plan& plan, std::string* err);
 
 /// Reads plan.json. False with *err "PATH: problem" when missing or malformed.
@@ -39,6 +40,13 @@ bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::st
 /// out; records of ids not in the plan are ignored (kept in the journal).
 std::vector<ResultRecord> CurrentResults(const JournalContents& journal,
                                          const std::vector<PlanEntry>& plan);
+
+/// CurrentResults for the mutants of a loaded plan.
+std::vector<ResultRecord> CurrentResults(const JournalContents& journal, const std::vector<Mutant>& plan);
+
+/// For each mutant of `plan`, in order, the record CurrentResults would give
+/// for it, or nullptr: pointers into journal.results, valid until it changes.
+std::vector<const ResultRecord*> LatestResults(const JournalContents& journal, const std::vector<Mutant>& plan);
 
 /// Whether a result settles its mutant for resume: any verdict but error.
 bool IsFinal(const ResultRecord& r);
