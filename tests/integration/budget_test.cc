@@ -1,6 +1,7 @@
 // Memory budgets on the real kernel: a run whose mutants together would
 // exceed the budget stays inside it, and impossible settings are refused.
 
+#include <filesystem>
 #include <regex>
 #include <string>
 
@@ -14,10 +15,34 @@ namespace {
 
 TEST(BudgetTest, RunawaysThatTogetherWouldExceedTheBudgetKeepTheRunCgroupInsideIt) {
   TempDir dir;
-  std::string runaway = "b = []\nwhile True:\n    b.append(b'x' * (1 << 20))\n";
+  // Each runaway stops at 100 MiB until another live runaway has got there
+  // too (at most 10 s), then allocates on to its limit. So two of them hold
+  // 100 MiB each at the same moment whatever their start-up jitter; without
+  // the rendezvous a loaded machine ran them out of phase (peak 203 MiB
+  // against the 200 MiB asserted below).
+  const std::string marks = dir.path() + "/at100";
+  std::filesystem::create_directory(marks);
+  std::string runaway =
+      "import os, sys, time\n"
+      "b = [b'x' * (1 << 20) for _ in range(100)]\n"
+      "me = os.getpid()\n"
+      "open(os.path.join(sys.argv[1], str(me)), 'w').close()\n"
+      "def alive(p):\n"
+      "    try:\n"
+      "        os.kill(p, 0)\n"
+      "        return True\n"
+      "    except OSError:\n"
+      "        return False\n"
+      "end = time.monotonic() + 10\n"
+      "while time.monotonic() < end and not any(\n"
+      "        int(n) != me and alive(int(n)) for n in os.listdir(sys.argv[1])):\n"
+      "    time.sleep(0.01)\n"
+      "while True:\n"
+      "    b.append(b'x' * (1 << 20))\n";
   std::string plan;
   for (int i = 0; i < 6; ++i)
-    plan += R"({"id": "runaway)" + std::to_string(i) + R"(", "argv": ["python3", "-c", )" + Json(runaway) + "]}\n";
+    plan += R"({"id": "runaway)" + std::to_string(i) + R"(", "argv": ["python3", "-c", )" + Json(runaway) + ", " +
+            Json(marks) + "]}\n";
   std::string path = dir.Write("plan.jsonl", plan);
   // Six 128 MiB runaways, four jobs asked: together they would need 768 MiB.
   CommandResult r = RunMutcell({"run", "--plan", path, "--state-dir", dir.path() + "/state", "--cell-memory", "128M",
