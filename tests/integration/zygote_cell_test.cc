@@ -90,6 +90,15 @@ class ZygoteCellTest : public ::testing::Test {
     runner_->Collect(&done_);
   }
 
+  /// Pumps until `dir` is gone (the killed zygote exited, was reaped and its
+  /// cell removed), bounded by 60 s: a count of pumps bounds no time, since a
+  /// pump returns at once while a descriptor is readable, and a SIGKILLed
+  /// zygote freeing its memory on a loaded machine takes what it takes.
+  void WaitGone(const std::string& dir) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (Exists(dir) && std::chrono::steady_clock::now() < deadline) Pump();
+  }
+
   /// One attempt to its end (or an error), as the scheduler would drive it.
   RunExit RunOne(uint64_t token, int exit_code) {
     std::string err;
@@ -178,7 +187,7 @@ TEST_F(ZygoteCellTest, ARunawayZygoteIsCaughtAtItsCellLimitAndReplacedWithoutAnO
   EXPECT_EQ(next.exit_code, 1);
   EXPECT_GE(next.zygote_generation.value_or(0), 2);
   // Reaped and gone, and caught by mutcell: the kernel killed nothing.
-  for (int i = 0; i < 100 && Exists(dir1); ++i) Pump();
+  WaitGone(dir1);
   EXPECT_FALSE(Exists(dir1)) << dir1 << " left behind";
   EXPECT_EQ(backend_->RunOomKills(), 0u);
 }
@@ -199,7 +208,7 @@ TEST_F(ZygoteCellTest, ANativeRunawayZygoteIsKilledByMutcellAtItsCellLimit) {
     ended = runner_->Generations().at(0).ended;
   }
   EXPECT_NE(ended.find("memory limit"), std::string::npos) << ended;
-  for (int i = 0; i < 100 && Exists(dir); ++i) Pump();
+  WaitGone(dir);
   EXPECT_FALSE(Exists(dir)) << dir << " left behind";
   EXPECT_EQ(backend_->RunOomKills(), 0u) << "the kernel's OOM killer acted, not mutcell";
 }
