@@ -4,6 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -78,6 +83,92 @@ void Sha256Block(const unsigned char* p, std::array<uint32_t, 8>* h) {
   }
   (*h)[0] += a; (*h)[1] += b; (*h)[2] += c; (*h)[3] += d;
   (*h)[4] += e; (*h)[5] += f; (*h)[6] += g; (*h)[7] += k;
+}
+
+#if defined(__x86_64__)
+// The same rounds with the x86 SHA extensions (several times faster; a
+// resume fingerprints every mutant of the plan). Layout as in Intel's
+// reference: the state as ABEF/CDGH, four rounds per message quadruple.
+__attribute__((target("sha,sse4.1,ssse3"))) void Sha256BlocksShaNi(const unsigned char* p, size_t blocks,
+                                                                    std::array<uint32_t, 8>* h) {
+  const __m128i kShuffle = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&(*h)[0]));
+  __m128i state1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&(*h)[4]));
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);             // CDAB
+  state1 = _mm_shuffle_epi32(state1, 0x1B);       // EFGH
+  __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);  // ABEF
+  state1 = _mm_blend_epi16(state1, tmp, 0xF0);    // CDGH
+  for (; blocks > 0; --blocks, p += 64) {
+    const __m128i abef = state0, cdgh = state1;
+    __m128i msg[4];
+    for (int g = 0; g < 16; ++g) {
+      __m128i m;
+      if (g < 4) {
+        m = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)), kShuffle);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time.
+        m = _mm_sha256msg1_epu32(msg[(g - 4) & 3], msg[(g - 3) & 3]);
+        m = _mm_add_epi32(m, _mm_alignr_epi8(msg[(g - 1) & 3], msg[(g - 2) & 3], 4));
+        m = _mm_sha256msg2_epu32(m, msg[(g - 1) & 3]);
+      }
+      msg[g & 3] = m;
+      __m128i k = _mm_add_epi32(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kK[4 * g])));
+      state1 = _mm_sha256rnds2_epu32(state1, state0, k);
+      k = _mm_shuffle_epi32(k, 0x0E);
+      state0 = _mm_sha256rnds2_epu32(state0, state1, k);
+    }
+    state0 = _mm_add_epi32(state0, abef);
+    state1 = _mm_add_epi32(state1, cdgh);
+  }
+  tmp = _mm_shuffle_epi32(state0, 0x1B);          // FEBA
+  state1 = _mm_shuffle_epi32(state1, 0xB1);       // DCHG
+  state0 = _mm_blend_epi16(tmp, state1, 0xF0);    // DCBA
+  state1 = _mm_alignr_epi8(state1, tmp, 8);       // HGFE
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&(*h)[0]), state0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&(*h)[4]), state1);
+}
+
+bool HasShaNi() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return (b & bit_SHA) != 0;
+}
+#endif
+
+void Sha256Blocks(const unsigned char* p, size_t blocks, std::array<uint32_t, 8>* h, bool portable) {
+#if defined(__x86_64__)
+  static const bool sha_ni = HasShaNi();
+  if (sha_ni && !portable) {
+    Sha256BlocksShaNi(p, blocks, h);
+    return;
+  }
+#endif
+  (void)portable;
+  for (; blocks > 0; --blocks, p += 64) Sha256Block(p, h);
+}
+
+std::string Sha256Hex(const std::string& data, bool portable) {
+  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  size_t i = n / 64 * 64;
+  Sha256Blocks(p, n / 64, &h, portable);
+  unsigned char tail[128] = {};
+  size_t rest = n - i;
+  std::memcpy(tail, p + i, rest);
+  tail[rest] = 0x80;
+  size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
+  uint64_t bits = static_cast<uint64_t>(n) * 8;
+  for (int b = 0; b < 8; ++b) tail[tail_len - 1 - b] = static_cast<unsigned char>(bits >> (8 * b));
+  Sha256Blocks(tail, tail_len / 64, &h, portable);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (uint32_t word : h)
+    for (int shift = 28; shift >= 0; shift -= 4) out += hex[(word >> shift) & 0xf];
+  return out;
 }
 
 // ---- plan lines --------------------------------------------------------
@@ -248,28 +339,9 @@ class LineReader {
 
 }  // namespace
 
-std::string Fingerprint(const std::string& data) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  size_t n = data.size();
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) Sha256Block(p + i, &h);
-  unsigned char tail[128] = {};
-  size_t rest = n - i;
-  std::memcpy(tail, p + i, rest);
-  tail[rest] = 0x80;
-  size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = static_cast<uint64_t>(n) * 8;
-  for (int b = 0; b < 8; ++b) tail[tail_len - 1 - b] = static_cast<unsigned char>(bits >> (8 * b));
-  for (size_t off = 0; off < tail_len; off += 64) Sha256Block(tail + off, &h);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (uint32_t word : h)
-    for (int shift = 28; shift >= 0; shift -= 4) out += hex[(word >> shift) & 0xf];
-  return out;
-}
+std::string Fingerprint(const std::string& data) { return Sha256Hex(data, false); }
+
+std::string FingerprintPortable(const std::string& data) { return Sha256Hex(data, true); }
 
 std::string MutantFingerprint(const Mutant& m) {
   // The canonical JSON of the fields, as nlohmann's dump() of an object (a

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <ostream>
+#include <random>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -55,6 +56,18 @@ TEST(FingerprintTest, IsSha256OfKnownVectors) {
   EXPECT_EQ(Fingerprint(std::string(64, 'a')),
             "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
   EXPECT_EQ(Fingerprint(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(FingerprintTest, CpuInstructionsAndPortableRoundsAgree) {
+  std::mt19937 rng(3);
+  for (size_t n = 0; n < 400; ++n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    ASSERT_EQ(Fingerprint(s), FingerprintPortable(s)) << n;
+  }
+  EXPECT_EQ(FingerprintPortable("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(FingerprintPortable(std::string(1000000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
