@@ -589,10 +589,10 @@ namespace mutcell {
 namespace {
 
 // The cost of journaling one mutant: an append (one write) and, at worst, an
-// fsync of its own. Printed for the note; the bound only catches a
-// pathological regression (an fsync per append on a slow disk is still far
-// below a mutant's run time).
-TEST_F(JournalTest, CostPerMutantIsSmall) {
+// fsync of its own. Printed, not asserted: speed is the benchmarks' business
+// (bench/run.sh --only 5), and a time bound here would fail on a loaded or
+// sanitized build. What is asserted is that every record appended loads.
+TEST_F(JournalTest, CostPerMutantIsPrintedAndEveryRecordLoads) {
   constexpr int kRecords = 2000;
   JournalWriter w;
   std::string err;
@@ -618,7 +618,6 @@ TEST_F(JournalTest, CostPerMutantIsSmall) {
   std::printf("journal: append %.1f us/record (group fsync), append+fsync %.1f us/record, load %.1f us/record\n",
               append_us, synced_us, load_us);
   EXPECT_EQ(c.results.size(), static_cast<size_t>(kRecords + kRecords / 10));
-  EXPECT_LT(append_us, 1000.0);
 }
 
 }  // namespace
