@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -82,7 +83,9 @@ class ZygoteRunner : public Runner {
   Zygote* Active();
 
   ZygoteOptions opts_;
-  std::vector<std::unique_ptr<Zygote>> zygotes_;   // alive or ended, oldest first
+  // Alive or ended, oldest first. A list: a successor can be spawned while a
+  // loop over the zygotes reads a message, and that must not move the others.
+  std::list<std::unique_ptr<Zygote>> zygotes_;
   int next_generation_ = 1;
   int failed_warmups_ = 0;
   std::vector<std::pair<uint64_t, RunExit>> finished_;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -40,13 +41,14 @@ class ZygoteRunnerTest : public ::testing::Test {
 
   /// A runner whose first generation behaves as `mode` says (the fake
   /// zygote's MUTCELL_FAKE_ZYGOTE); later generations behave.
-  void Make(const std::string& mode, uint64_t recycle_after = 0) {
+  void Make(const std::string& mode, uint64_t recycle_after = 0, uint64_t recycle_growth = 0) {
     runner_.reset();
     setenv("MUTCELL_FAKE_ZYGOTE", mode.c_str(), 1);
     setenv("MUTCELL_FAKE_BAD_GENERATIONS", "1", 1);
     ZygoteOptions o;
     o.command = {"python3", FakeZygote()};
     o.recycle_after = recycle_after;
+    o.recycle_growth = recycle_growth;
     runner_ = std::make_unique<ZygoteRunner>(o);
   }
 
@@ -236,6 +238,28 @@ TEST_F(ZygoteRunnerTest, RecyclingReplacesTheZygoteAfterExactlyTheConfiguredCoun
     generations.push_back(e.zygote_generation.value_or(-1));
   }
   EXPECT_EQ(generations, (std::vector<int>{1, 1, 1, 2, 2, 2, 3, 3}));
+}
+
+TEST_F(ZygoteRunnerTest, RecyclingByGrowthStartsTheSuccessorWhileMessagesAreReadAndKeepsServing) {
+  // Growth is seen in a `started` message, read inside the loop over the
+  // zygotes; the successor is spawned right there. (A vector of zygotes
+  // reallocated under that loop once crashed mutcell here.)
+  setenv("MUTCELL_FAKE_GROWTH", std::to_string(1 << 20).c_str(), 1);
+  Make("good", /*recycle_after=*/0, /*recycle_growth=*/2 << 20);
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+  std::vector<int> generations;
+  // The old generation serves until its successor is ready, so run until
+  // the third generation serves (bounded by a count, not by time).
+  for (uint64_t t = 1; t <= 500 && (generations.empty() || generations.back() < 3); ++t) {
+    RunExit e = RunOne(t, static_cast<int>(t % 2));
+    ASSERT_TRUE(e.error.empty()) << e.error;
+    EXPECT_EQ(e.exit_code, static_cast<int>(t % 2));
+    generations.push_back(e.zygote_generation.value_or(-1));
+  }
+  unsetenv("MUTCELL_FAKE_GROWTH");
+  EXPECT_TRUE(std::is_sorted(generations.begin(), generations.end()));
+  EXPECT_GE(generations.back(), 3) << "growth of 1 MiB per child over a 2 MiB allowance must recycle";
 }
 
 }  // namespace
