@@ -19,6 +19,7 @@
 #include "sandbox/cell.h"
 #include "sandbox/runner.h"
 #include "sandbox/zygote_runner.h"
+#include "tests/integration/zygote_driver.h"
 #include "tests/integration/test_util.h"
 
 namespace mutcell {
@@ -54,7 +55,7 @@ std::string ReadAll(const std::string& path) {
 
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
-class ZygoteCellTest : public ::testing::Test {
+class ZygoteCellTest : public testing::ZygoteDriverTest {
  protected:
   void SetUp() override {
     std::string err;
@@ -78,18 +79,6 @@ class ZygoteCellTest : public ::testing::Test {
     runner_ = std::make_unique<ZygoteRunner>(o);
   }
 
-  void Pump() {
-    std::vector<int> fds;
-    runner_->PollFds(&fds);
-    std::vector<pollfd> p;
-    for (int fd : fds) p.push_back({fd, POLLIN, 0});
-    poll(p.data(), p.size(), 10);
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) runner_->OnChildExit(pid, status);
-    runner_->Collect(&done_);
-  }
-
   /// Pumps until `dir` is gone (the killed zygote exited, was reaped and its
   /// cell removed), bounded by 60 s: a count of pumps bounds no time, since a
   /// pump returns at once while a descriptor is readable, and a SIGKILLed
@@ -98,44 +87,6 @@ class ZygoteCellTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (Exists(dir) && std::chrono::steady_clock::now() < deadline) Pump();
   }
-
-  /// One attempt to its end (or an error), as the scheduler would drive it.
-  RunExit RunOne(uint64_t token, int exit_code) {
-    std::string err;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!runner_->CanStart()) {
-      Pump();
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "no zygote became ready";
-        return {};
-      }
-    }
-    cells_.push_back(backend_->CreateCell(++seq_, CellLimits{256 * kMiB, 64}, &err));
-    if (!cells_.back()) {
-      ADD_FAILURE() << err;
-      return {};
-    }
-    RunRequest req;
-    req.name = "m" + std::to_string(token) + "exit" + std::to_string(exit_code);
-    if (!runner_->Start(token, req, cells_.back().get(), &err)) {
-      RunExit e;
-      e.error = err;
-      return e;
-    }
-    while (std::chrono::steady_clock::now() < deadline) {
-      Pump();
-      for (auto& [t, exit] : done_)
-        if (t == token) return exit;
-    }
-    ADD_FAILURE() << "attempt " << token << " never ended";
-    return {};
-  }
-
-  std::unique_ptr<CellBackend> backend_;
-  std::unique_ptr<ZygoteRunner> runner_;
-  std::vector<std::unique_ptr<Cell>> cells_;
-  std::vector<std::pair<uint64_t, RunExit>> done_;
-  uint64_t seq_ = 0;
 };
 
 TEST_F(ZygoteCellTest, EachGenerationRunsInItsOwnCellWhichIsRemovedWithIt) {

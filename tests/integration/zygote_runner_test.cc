@@ -19,13 +19,14 @@
 #include "sandbox/cell.h"
 #include "sandbox/runner.h"
 #include "sandbox/zygote_runner.h"
+#include "tests/integration/zygote_driver.h"
 
 namespace mutcell {
 namespace {
 
 std::string FakeZygote() { return std::string(MUTCELL_SOURCE_DIR) + "/tests/python/fake_zygote.py"; }
 
-class ZygoteRunnerTest : public ::testing::Test {
+class ZygoteRunnerTest : public testing::ZygoteDriverTest {
  protected:
   void SetUp() override {
     std::string err;
@@ -51,56 +52,6 @@ class ZygoteRunnerTest : public ::testing::Test {
     o.recycle_growth = recycle_growth;
     runner_ = std::make_unique<ZygoteRunner>(o);
   }
-
-  /// Runs one attempt to its end through the runner, as the scheduler would.
-  RunExit RunOne(uint64_t token, int exit_code = 0) {
-    std::string err;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!runner_->CanStart()) {
-      Pump();
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "no zygote became ready";
-        return {};
-      }
-    }
-    cells_.push_back(backend_->CreateCell(++seq_, CellLimits{256ull << 20, 64}, &err));
-    if (!cells_.back()) {
-      ADD_FAILURE() << err;
-      return {};
-    }
-    RunRequest req;
-    req.name = "m" + std::to_string(token) + "exit" + std::to_string(exit_code);
-    if (!runner_->Start(token, req, cells_.back().get(), &err)) {
-      RunExit e;
-      e.error = err;
-      return e;
-    }
-    while (std::chrono::steady_clock::now() < deadline) {
-      Pump();
-      for (auto& [t, exit] : done_)
-        if (t == token) return exit;
-    }
-    ADD_FAILURE() << "attempt " << token << " never ended";
-    return {};
-  }
-
-  void Pump() {
-    std::vector<int> fds;
-    runner_->PollFds(&fds);
-    std::vector<pollfd> p;
-    for (int fd : fds) p.push_back({fd, POLLIN, 0});
-    poll(p.data(), p.size(), 10);
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) runner_->OnChildExit(pid, status);
-    runner_->Collect(&done_);
-  }
-
-  std::unique_ptr<CellBackend> backend_;
-  std::unique_ptr<ZygoteRunner> runner_;
-  std::vector<std::unique_ptr<Cell>> cells_;
-  std::vector<std::pair<uint64_t, RunExit>> done_;
-  uint64_t seq_ = 0;
 };
 
 TEST_F(ZygoteRunnerTest, AWellBehavedZygoteReportsExitCodesAndItsGeneration) {
