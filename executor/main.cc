@@ -14,6 +14,7 @@
 #include "executor/config.h"
 #include "executor/doctor.h"
 #include "executor/exit_codes.h"
+#include "executor/install_paths.h"
 #include "executor/merge_command.h"
 #include "executor/mutmut_command.h"
 #include "executor/report_command.h"
@@ -80,7 +81,7 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
 }
 
 void AddPythonOptions(CLI::App* cmd, Overrides* o) {
-  cmd->add_option("--python", o->python, "Python with mutmut and pytest installed (default python3)");
+  cmd->add_option("--python", o->python, "Python with mutmut and pytest installed (default: the python beside mutcell when it is installed in a venv, else python3)");
   cmd->add_option("--strategy", o->strategy, "pytest-main or collected (default pytest-main)")
       ->check(CLI::IsMember({"pytest-main", "collected"}));
   cmd->add_option("--recycle-after", o->recycle_after, "Replace the fork server after N children (0: never; default 1000)")
@@ -234,6 +235,7 @@ int main(int argc, char** argv) {
   }
   if (mutmut->parsed()) {
     Config cfg;
+    cfg.python = DefaultPython();  // the wheel's venv; a config file or --python overrides it
     if (!ResolveConfig(mutmut_over, &cfg) || !ResolveShard(mutmut_over, &mutmut_args.shard)) return kExitBadInput;
     return MutmutCommand(cfg, mutmut_args);
   }

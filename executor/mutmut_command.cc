@@ -13,6 +13,7 @@
 
 #include "executor/atomic_file.h"
 #include "executor/exit_codes.h"
+#include "executor/install_paths.h"
 #include "executor/mutmut_files.h"
 #include "executor/plan.h"
 #include "executor/session.h"
@@ -26,21 +27,19 @@ namespace mutcell {
 namespace fs = std::filesystem;
 
 std::string ZygoteScriptDir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path installed = exe.parent_path().parent_path() / "share" / "mutcell";
-    if (fs::exists(installed / "mutcell_zygote.py")) return installed.string();
-  }
-  return std::string(MUTCELL_SOURCE_DIR) + "/sandbox/zygote";
+  std::string path, err;
+  if (FindScript("mutcell_zygote.py", &path, &err)) return fs::path(path).parent_path().string();
+  const std::vector<std::string> dirs = ScriptDirCandidates(RunningBinary());
+  return dirs.empty() ? std::string() : dirs.front();
 }
 
 namespace {
 
 /// Runs mutmut's preparation in this directory; its output goes to ours.
-int Prepare(const Config& cfg, const MutmutArgs& args, int jobs, const std::string& summary_path,
-            nlohmann::json* summary) {
-  std::vector<std::string> argv = {cfg.python, ZygoteScriptDir() + "/mutcell_prepare.py", "--out", summary_path,
+int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script, int jobs,
+            const std::string& summary_path, nlohmann::json* summary) {
+  std::string err;
+  std::vector<std::string> argv = {cfg.python, script, "--out", summary_path,
                                    "--max-children", std::to_string(jobs)};
   for (const std::string& n : args.names) argv.push_back(n);
   std::vector<char*> cargv;
@@ -67,7 +66,7 @@ int Prepare(const Config& cfg, const MutmutArgs& args, int jobs, const std::stri
     spdlog::error("mutmut's preparation failed (exit {}); see its output above", code);
     return code == 2 ? kExitBadInput : kExitInternal;
   }
-  std::string text, err;
+  std::string text;
   if (!ReadWholeFile(summary_path, &text, &err)) {
     spdlog::error("{}", err);
     return kExitInternal;
@@ -100,6 +99,12 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     return kExitBadInput;
   }
   std::string err;
+  // Both scripts before anything runs: a broken installation fails at once.
+  std::string prepare_script, zygote_script;
+  if (!FindScript("mutcell_prepare.py", &prepare_script, &err) || !FindScript("mutcell_zygote.py", &zygote_script, &err)) {
+    spdlog::error("{}", err);
+    return kExitInternal;
+  }
   StateLock lock;
   if (!lock.TryAcquire(cfg.state_dir, &err)) {
     spdlog::error("{}", err);
@@ -108,7 +113,7 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   const int jobs = JobsFor(cfg);
   nlohmann::json prepared = nlohmann::json::object();
   if (!args.skip_prepare) {
-    int code = Prepare(cfg, args, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", &prepared);
+    int code = Prepare(cfg, args, prepare_script, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", &prepared);
     if (code != kExitOk) return code;
   }
 
@@ -172,8 +177,7 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   }
 
   ZygoteOptions zopts;
-  zopts.command = {cfg.python, ZygoteScriptDir() + "/mutcell_zygote.py", "--project", project, "--strategy",
-                   cfg.strategy};
+  zopts.command = {cfg.python, zygote_script, "--project", project, "--strategy", cfg.strategy};
   zopts.log_path = StatePaths(cfg.state_dir).logs + "/zygote.log";
   zopts.recycle_after = cfg.recycle_after;
   zopts.recycle_memory = cfg.recycle_memory;

@@ -23,8 +23,9 @@ struct MutmutArgs {
 /// from exit_codes.h.
 int MutmutCommand(const Config& cfg, const MutmutArgs& args);
 
-/// Where mutcell_zygote.py and mutcell_prepare.py live: next to an installed
-/// binary (<prefix>/share/mutcell), else the source tree.
+/// Where mutcell_zygote.py and mutcell_prepare.py live: the first of
+/// ScriptDirCandidates() (executor/install_paths.h) holding them, else the
+/// first candidate. Prefer FindScript(), which says where it looked.
 std::string ZygoteScriptDir();
 
 }  // namespace mutcell
