@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks examples/ci/: the GitHub Actions workflow and the Kubernetes
+"""Checks examples/ci/: the GitHub Actions workflows and the Kubernetes
 manifests parse as YAML and are wired as documented (matrix size = shard
 count, cache restore/save around the shard step, merge after the shards,
 Indexed completion mode, ...), the Slurm script passes `bash -n`; then the
@@ -8,7 +8,18 @@ with the environment the engine would set (MUTCELL_SHARD_INDEX,
 JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID), and the merged verdicts must equal
 an unsharded run's.
 
-Usage: check_ci_examples.py --mutcell BUILD/mutcell
+The mutmut workflow (github-actions-mutmut.yml) runs its shard and merge
+steps in order on copies of examples/runaway, with these substitutions for
+this host (each printed as it happens): the setup-python/pip step is served
+by --venv (the repo's venv: the same mutmut and pytest pins) with the built
+binary as `mutcell` on PATH; and since the tests run as root on cgroup v1,
+the `sudo --preserve-env=...` prefix is dropped (on GitHub's runner it gives
+sudo mode and a delegated v2 scope). Shard 0's first attempt is cancelled:
+SIGINT to the step's shell (bash, which `exec`s mutcell) must reach mutcell,
+which saves its journal and exits 130; the re-run in a fresh copy with the
+cached state resumes and finishes.
+
+Usage: check_ci_examples.py --mutcell BUILD/mutcell [--venv .venv]
 Exit: 0 ok, 1 a check failed, 77 skipped (PyYAML missing).
 """
 
@@ -18,9 +29,11 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CI = os.path.join(HERE, "..", "..", "examples", "ci")
@@ -124,6 +137,178 @@ def github(mutcell, work, plan, expected):
           "the survivor-rate gate fails above its limit")
 
 
+def journal_ids(state):
+    path = os.path.join(state, "journal.jsonl")
+    if not os.path.exists(path):
+        return []
+    ids = []
+    for line in open(path):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a torn last line while mutcell writes
+        if isinstance(rec, dict) and "verdict" in rec and "id" in rec:
+            ids.append(rec["id"])
+    return ids
+
+
+def step_script(run_text, mutcell):
+    """A run step as this host runs it: root on cgroup v1 needs no sudo."""
+    m = re.search(r"exec sudo --preserve-env=\S+\s+(?:\\\n\s*)?", run_text)
+    if m:
+        print("note: running as root here, the step's `sudo --preserve-env=...` prefix is dropped")
+        run_text = run_text[:m.start()] + "exec " + run_text[m.end():]
+    if "--require-cells" in run_text:
+        helptext = subprocess.run([mutcell, "mutmut", "--help"], stdout=subprocess.PIPE, text=True).stdout
+        if "--require-cells" not in helptext:
+            print("note: this mutcell has no --require-cells yet (it comes with sudo mode); dropped here")
+            run_text = run_text.replace(" --require-cells", "")
+    return run_text
+
+
+def github_mutmut(mutcell, work, venv):
+    wf = yaml.safe_load(open(os.path.join(CI, "github-actions-mutmut.yml")))
+    check(isinstance(wf, dict), "github-actions-mutmut.yml parses")
+    jobs = wf.get("jobs", {})
+    check(set(jobs) == {"wheel", "shard", "merge"}, "mutmut workflow has jobs wheel, shard, merge")
+    check(any("make-wheel.sh" in s.get("run", "") for s in jobs["wheel"]["steps"]) and
+          any(s.get("uses", "").startswith("actions/upload-artifact") for s in jobs["wheel"]["steps"]),
+          "the wheel job builds the wheel once and uploads it")
+    n = int(wf["env"]["MUTCELL_SHARD_COUNT"])
+    shard = jobs["shard"]
+    check(shard.get("needs") == "wheel", "shards need the wheel")
+    check(shard["strategy"]["matrix"]["shard"] == list(range(n)), f"matrix.shard is 0..{n - 1} (MUTCELL_SHARD_COUNT)")
+    check(shard["strategy"].get("fail-fast") is False, "one failing shard does not cancel the others")
+    steps = shard["steps"]
+    uses = [s.get("uses", "") for s in steps]
+    i_py = next(i for i, u in enumerate(uses) if u.startswith("actions/setup-python"))
+    i_pip = next(i for i, s in enumerate(steps) if "pip install" in s.get("run", ""))
+    i_restore = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/restore"))
+    i_run = next(i for i, s in enumerate(steps) if "mutcell)\" mutmut" in s.get("run", ""))
+    i_save = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/save"))
+    i_upload = next(i for i, u in enumerate(uses) if u.startswith("actions/upload-artifact"))
+    check(i_py < i_pip < i_restore < i_run < i_save < i_upload,
+          "setup-python, pip install, cache restore, shard run, cache save, upload in that order")
+    pip = steps[i_pip]["run"]
+    check("mutmut==3.8.1" in pip and "pytest" in pip and "dist/mutcell-" in pip,
+          "the shard installs mutmut==3.8.1, pytest and the wheel")
+    run_text = steps[i_run]["run"]
+    check(run_text.lstrip().startswith("exec "), "the shard step `exec`s, so the step's signal reaches mutcell")
+    check("sudo --preserve-env=" in run_text and "--require-cells" in run_text and "--shard auto" in run_text,
+          "the shard runs `sudo` mutcell mutmut --require-cells --shard auto")
+    check(steps[i_save].get("if") == "always()" and steps[i_upload].get("if") == "always()",
+          "the state is saved and handed on also when the shard was cancelled")
+    check(steps[i_restore]["with"]["path"] == steps[i_save]["with"]["path"] == ".mutcell",
+          "restore and save the state directory .mutcell")
+    check("run_attempt" in steps[i_save]["with"]["key"] and steps[i_restore]["with"].get("restore-keys"),
+          "each attempt saves its own key and restores the newest earlier one")
+    check(steps[i_upload]["with"].get("include-hidden-files") is True, "the upload includes .mutcell (a hidden dir)")
+    check(steps[i_run].get("timeout-minutes", 1e9) < shard.get("timeout-minutes", 0),
+          "the shard step times out before the job, so the save step runs")
+    merge = jobs["merge"]
+    check("shard" in merge["needs"] and "always()" in merge["if"], "merge runs after the shards, also after failures")
+
+    # The shard jobs, as the runner would run their steps (GitHub's bash
+    # invocation: bash --noprofile --norc -eo pipefail SCRIPT).
+    bindir = os.path.join(work, "ghm-bin")
+    os.makedirs(bindir)
+    os.symlink(mutcell, os.path.join(bindir, "mutcell"))
+    print(f"note: the pip install step is served by {venv} (same pins) and {mutcell} as `mutcell` on PATH")
+    base_env = {k: str(v) for k, v in wf["env"].items()}
+    base_env["PATH"] = bindir + ":" + os.path.join(venv, "bin") + ":" + os.environ.get("PATH", "/usr/bin:/bin")
+    cache = {}
+    artifacts = os.path.join(work, "ghm-merge", "shards")
+    example = os.path.join(HERE, "..", "..", "examples", "runaway")
+
+    def new_job(name):
+        job = os.path.join(work, name)
+        shutil.copytree(example, job)  # actions/checkout: a fresh checkout each attempt
+        return job
+
+    def step_cmd(job, text):
+        path = os.path.join(job, ".step.sh")
+        with open(path, "w") as f:
+            f.write(step_script(text, mutcell))
+        return ["bash", "--noprofile", "--norc", "-eo", "pipefail", path]
+
+    def run_steps(job, env, until):
+        for s in steps[:until]:
+            if "run" in s and s is not steps[i_pip]:
+                p = run(step_cmd(job, s["run"]), cwd=job, env=env)
+                check(p.returncode == 0, f"step runs: {s.get('name', s['run'].splitlines()[0])}")
+
+    total = 0
+    for k in range(n):
+        env = {**base_env, "MUTCELL_SHARD_INDEX": str(k)}
+        state = None
+        if k == 0:
+            # Attempt 1, cancelled once mutants have verdicts.
+            job = new_job(f"ghm-shard{k}-attempt1")
+            run_steps(job, env, i_run)
+            e = dict(os.environ)
+            e.update(env)
+            log = open(os.path.join(job, ".step.log"), "w")
+            proc = subprocess.Popen(step_cmd(job, run_text), cwd=job, env=e, stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 240
+            while proc.poll() is None and not journal_ids(os.path.join(job, ".mutcell")) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            was_running = proc.poll() is None
+            if was_running:
+                proc.send_signal(signal.SIGINT)  # what the runner does on cancel and step timeout
+            rc = proc.wait(timeout=120)
+            log.close()
+            out = open(os.path.join(job, ".step.log")).read()
+            first = journal_ids(os.path.join(job, ".mutcell"))
+            check(was_running and rc == 130, f"SIGINT to the step's shell reached mutcell: exit {rc} (want 130)")
+            if rc != 130:
+                sys.stderr.write(out)
+            check("run the same command again to resume" in out, "mutcell says the run can resume")
+            state = os.path.join(work, f"ghm-cache{k}")
+            if os.path.isdir(os.path.join(job, ".mutcell")):
+                shutil.copytree(os.path.join(job, ".mutcell"), state)  # actions/cache/save (if: always())
+            else:
+                state = None
+            print(f"cancelled attempt recorded {len(first)} verdicts")
+        # (Re-)run: a fresh checkout; actions/cache/restore brings the state back.
+        job = new_job(f"ghm-shard{k}")
+        if state:
+            shutil.copytree(state, os.path.join(job, ".mutcell"))
+        run_steps(job, env, i_run)
+        p = run(step_cmd(job, run_text), cwd=job, env=env)
+        check(p.returncode == 0, f"workflow shard {k}/{n} runs to the end")
+        ids = journal_ids(os.path.join(job, ".mutcell"))
+        total += len(set(ids))
+        if k == 0:
+            check(f"resuming: {len(set(first))} of" in p.stdout + p.stderr,
+                  f"the re-run resumes from the {len(set(first))} saved verdicts")
+            check(len(ids) == len(set(ids)) and ids[:len(first)] == first,
+                  "the re-run ran only the mutants without a verdict (no mutant twice in the journal)")
+        shutil.copytree(os.path.join(job, ".mutcell"), os.path.join(artifacts, f"mutcell-shard-{k}"),
+                        ignore=shutil.ignore_patterns("logs", "lock*"))
+    check(total == 24, f"the shards together ran the 24 mutants of examples/runaway ({total})")
+
+    job = os.path.join(work, "ghm-merge")
+    env = dict(base_env)
+    merge_runs = [s for s in merge["steps"] if "run" in s and "pip install" not in s["run"]]
+    for s in merge_runs:
+        if s.get("shell", "").startswith("python3"):
+            p = run(["python3", "-c", s["run"]], cwd=job, env=env)
+        else:
+            p = run(step_cmd(job, s["run"]), cwd=job, env=env)
+        check(p.returncode == 0, f"mutmut workflow merge step runs: {s.get('name', s['run'].splitlines()[0])}")
+    check(os.path.exists(os.path.join(job, "mutation-report.html")), "the HTML report is written")
+    rows = json.load(open(os.path.join(job, "mutation-report.json")))
+    counts = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    check(counts == {"killed": 20, "survived": 3, "oom": 1},
+          f"merged verdicts of examples/runaway: {counts} (20 killed, 3 survived, the runaway oom)")
+    env["MAX_SURVIVOR_RATE"] = "0.01"
+    gate = next(s for s in merge_runs if s.get("shell", "").startswith("python3"))
+    check(run(["python3", "-c", gate["run"]], cwd=job, env=env).returncode == 1,
+          "the survivor-rate gate fails above its limit")
+
+
 def kubernetes(mutcell, work, plan, expected):
     docs = list(yaml.safe_load_all(open(os.path.join(CI, "kubernetes-indexed-job.yaml"))))
     job = next((d for d in docs if d and d.get("kind") == "Job"), None)
@@ -187,6 +372,7 @@ def slurm(mutcell, work, plan, expected):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mutcell", required=True)
+    ap.add_argument("--venv", help="a venv with mutmut and pytest (the repo's .venv) for the mutmut workflow")
     a = ap.parse_args()
     mutcell = os.path.abspath(a.mutcell)
     work = tempfile.mkdtemp(prefix="mutcell-ci-check-")
@@ -203,6 +389,14 @@ def main():
                 engine(mutcell, work, plan, expected)
             except (KeyError, StopIteration, TypeError, ValueError) as e:
                 check(False, f"{engine.__name__}: unexpected structure: {e!r}")
+        venv = os.path.abspath(a.venv or os.path.join(HERE, "..", "..", ".venv"))
+        if not os.path.exists(os.path.join(venv, "bin", "mutmut")):
+            check(False, f"the mutmut workflow needs {venv} with mutmut and pytest (./dev build makes it)")
+        else:
+            try:
+                github_mutmut(mutcell, work, venv)
+            except (KeyError, StopIteration, TypeError, ValueError) as e:
+                check(False, f"github_mutmut: unexpected structure: {e!r}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if failures:
