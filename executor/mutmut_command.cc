@@ -20,6 +20,7 @@
 #include "executor/state_dir.h"
 #include "executor/state_lock.h"
 #include "limits/size.h"
+#include "sandbox/run_as.h"
 #include "sandbox/zygote_runner.h"
 
 namespace mutcell {
@@ -49,6 +50,11 @@ int Prepare(const Config& cfg, const MutmutArgs& args, int jobs, const std::stri
   std::fflush(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
+    // sudo mode: mutmut writes mutants/ and its caches as the invoking user.
+    if (!DropToRunAsInChild()) {
+      std::fprintf(stderr, "mutcell: cannot switch to the invoking user: %s\n", std::strerror(errno));
+      _exit(127);
+    }
     execvp(cargv[0], cargv.data());
     std::fprintf(stderr, "mutcell: cannot run %s: %s\n", cargv[0], std::strerror(errno));
     _exit(127);
