@@ -20,6 +20,8 @@
 #include "executor/state_dir.h"
 #include "executor/state_lock.h"
 #include "limits/size.h"
+#include "sandbox/cell.h"
+#include "sandbox/delegation.h"
 #include "sandbox/run_as.h"
 #include "sandbox/zygote_runner.h"
 
@@ -110,6 +112,17 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   if (!lock.TryAcquire(cfg.state_dir, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
+  }
+  if (cfg.require_cells) {
+    // Refuse before mutmut's preparation (minutes), not after it.
+    CellBackendChoice choice;
+    choice.forced = cfg.backend;
+    choice.require_cells = true;
+    choice.fix_commands = CellFixCommands(cfg.invocation);
+    if (!MakeCellBackend(choice, &err)) {
+      spdlog::error("{}", err);
+      return kExitBadInput;
+    }
   }
   const int jobs = JobsFor(cfg);
   nlohmann::json prepared = nlohmann::json::object();
