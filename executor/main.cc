@@ -204,6 +204,11 @@ void MaybeReexecDelegated(const Config& cfg, int argc, char** argv) {
   spdlog::info("{}", d.why);
   spdlog::info("re-executing: {}", shown);
   setenv(kReexecEnv, "1", 1);
+  // systemd-run --user finds the user manager through XDG_RUNTIME_DIR, which
+  // services and su do not set.
+  const char* rt = std::getenv("XDG_RUNTIME_DIR");
+  if (d.action == DelegationAction::kReexecUser && (rt == nullptr || *rt == '\0'))
+    setenv("XDG_RUNTIME_DIR", ("/run/user/" + std::to_string(geteuid())).c_str(), 1);
   std::vector<char*> cargv;
   for (std::string& a : cmd) cargv.push_back(a.data());
   cargv.push_back(nullptr);

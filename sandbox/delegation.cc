@@ -90,13 +90,19 @@ DelegationDecision DecideDelegation(const DelegationFacts& f) {
     d.why = managed + "; asking systemd for a delegated scope (systemd-run --scope -p Delegate=yes)";
     return d;
   }
-  if (f.user_manager) {
+  if (f.user_manager && f.in_user_manager) {
     d.action = DelegationAction::kReexecUser;
     d.why = managed + "; asking the user manager for a delegated scope (systemd-run --user --scope -p Delegate=yes)";
     return d;
   }
   d.action = DelegationAction::kRefuse;
-  d.why = managed + "; not root and no systemd user manager answers (XDG_RUNTIME_DIR/systemd/private)";
+  if (!f.user_manager) {
+    d.why = managed + "; not root and no systemd user manager answers (XDG_RUNTIME_DIR/systemd/private)";
+  } else {
+    d.why = managed + "; not root, and outside user@" + std::to_string(f.euid) +
+            ".service the user manager cannot take this process into a scope (start mutcell as a user "
+            "service instead: systemd-run --user --wait --pipe --same-dir -p Delegate=yes ...)";
+  }
   return d;
 }
 
@@ -139,8 +145,10 @@ DelegationProbes RealDelegationProbes() {
   p.getenv = [](const char* name) -> const char* { return std::getenv(name); };
   p.unit_delegate = [](const std::string& unit, bool user) -> std::optional<bool> {
     // popen is fine here: once per start, before any cell exists.
-    std::string cmd = std::string("systemctl ") + (user ? "--user " : "") + "show -p Delegate --value -- '" +
-                      unit + "' 2>/dev/null";
+    // A user manager is found through XDG_RUNTIME_DIR, which services and su leave unset.
+    std::string cmd = std::string(user ? "XDG_RUNTIME_DIR=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}\" " : "") +
+                      "systemctl " + (user ? "--user " : "") + "show -p Delegate --value -- '" + unit +
+                      "' 2>/dev/null";
     if (unit.find('\'') != std::string::npos) return std::nullopt;
     FILE* f = popen(cmd.c_str(), "r");
     if (!f) return std::nullopt;
@@ -185,6 +193,7 @@ DelegationFacts ReadDelegationFacts(const std::string& dir, const std::string& c
     const char* runtime = probes.getenv ? probes.getenv("XDG_RUNTIME_DIR") : nullptr;
     std::string rt = runtime && *runtime ? runtime : probes.fs_root + "/run/user/" + std::to_string(euid);
     f.user_manager = PathExists(rt + "/systemd/private");
+    f.in_user_manager = ("/" + cgroup + "/").find("/user@" + std::to_string(euid) + ".service/") != std::string::npos;
   }
   return f;
 }
@@ -204,8 +213,10 @@ std::string CellFixCommands(const std::string& mutcell_args) {
          "\n      (cgroups managed as root; preparation and tests run as you, files stay yours)\n"
          "  systemd-run --user --scope -p Delegate=yes -- " +
          mutcell_args +
-         "\n      (a delegated scope from your systemd user manager; needs cgroup v2 with the memory\n"
-         "       and pids controllers delegated to user@.service: see its cgroup.controllers)\n"
+         "\n      (a delegated scope from your systemd user manager, from a shell already below\n"
+         "       user@$(id -u).service; needs the memory and pids controllers in its cgroup.controllers)\n"
+         "  systemd-run --user --wait --pipe --same-dir -p Delegate=yes -E PATH -- " +
+         mutcell_args + "\n      (the same as a user service, from anywhere, e.g. a login shell or a CI job)\n"
          "  sudo systemd-run --scope -p Delegate=yes -p User=$(id -un) --uid=$(id -u) --gid=$(id -g) -- " +
          mutcell_args + "\n      (a delegated scope from the system manager, owned by you)";
 }

@@ -27,6 +27,11 @@ struct DelegationFacts {
   bool reexeced = false;         ///< kReexecEnv is set: this process is the re-executed one
   bool systemd_run = false;      ///< systemd-run is on PATH
   bool user_manager = false;     ///< a systemd user manager for euid is reachable
+  /// dir lies below user@<euid>.service: the user manager can move us into a
+  /// scope of its own (the kernel lets it move processes only within its
+  /// subtree, so `systemd-run --user --scope` fails from a system unit or a
+  /// login session's scope).
+  bool in_user_manager = false;
 };
 
 /// What to do about it.
@@ -34,7 +39,7 @@ enum class DelegationAction {
   kOwn,           ///< no systemd: the cgroup is ours to use (containers, plain hosts)
   kDelegated,     ///< inside a subtree systemd delegated: use it
   kReexecSystem,  ///< root: re-exec under `systemd-run --scope -p Delegate=yes`
-  kReexecUser,    ///< user with a user manager: the same with --user
+  kReexecUser,    ///< user inside their user manager's tree: the same with --user
   kRefuse,        ///< cannot get a delegated cgroup: v2 is not used
 };
 

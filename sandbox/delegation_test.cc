@@ -59,10 +59,22 @@ TEST(DecideDelegation, RootInAManagedCgroupAsksTheSystemManager) {
   EXPECT_NE(d.why.find("session-3.scope"), std::string::npos) << d.why;
 }
 
-TEST(DecideDelegation, AUserWithAUserManagerAsksIt) {
+TEST(DecideDelegation, AUserInsideTheirUserManagersTreeAsksIt) {
+  DelegationFacts f = SessionScope(1000);
+  f.dir = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope";
+  f.unit = "app-x.scope";
+  f.user_unit = true;
+  f.user_manager = true;
+  f.in_user_manager = true;
+  EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kReexecUser);
+}
+
+TEST(DecideDelegation, OutsideTheUserManagersTreeItCannotTakeUsSoItRefusesWithTheServiceForm) {
   DelegationFacts f = SessionScope(1000);
   f.user_manager = true;
-  EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kReexecUser);
+  DelegationDecision d = DecideDelegation(f);
+  EXPECT_EQ(d.action, DelegationAction::kRefuse);
+  EXPECT_NE(d.why.find("systemd-run --user --wait --pipe --same-dir -p Delegate=yes"), std::string::npos) << d.why;
 }
 
 TEST(DecideDelegation, AUserWithoutAUserManagerIsRefused) {
@@ -188,6 +200,13 @@ TEST_F(FakeTree, TheUserManagerIsFoundByItsSocket) {
   std::ofstream(root_ + "/run/user/1000/systemd/private") << "";
   DelegationFacts f = ReadDelegationFacts(cg_ + rel, rel, 1000, probes_);
   EXPECT_TRUE(f.user_manager);
+  EXPECT_FALSE(f.in_user_manager);
+  EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kRefuse);
+  const std::string app = "/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope";
+  Cgroup(app, false);
+  f = ReadDelegationFacts(cg_ + app, app, 1000, probes_);
+  EXPECT_TRUE(f.in_user_manager);
+  EXPECT_TRUE(f.user_unit);
   EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kReexecUser);
 }
 
