@@ -90,19 +90,13 @@ DelegationDecision DecideDelegation(const DelegationFacts& f) {
     d.why = managed + "; asking systemd for a delegated scope (systemd-run --scope -p Delegate=yes)";
     return d;
   }
-  if (f.user_manager && f.in_user_manager) {
+  if (f.user_manager) {
     d.action = DelegationAction::kReexecUser;
     d.why = managed + "; asking the user manager for a delegated scope (systemd-run --user --scope -p Delegate=yes)";
     return d;
   }
   d.action = DelegationAction::kRefuse;
-  if (!f.user_manager) {
-    d.why = managed + "; not root and no systemd user manager answers (XDG_RUNTIME_DIR/systemd/private)";
-  } else {
-    d.why = managed + "; not root, and outside user@" + std::to_string(f.euid) +
-            ".service the user manager cannot take this process into a scope (start mutcell as a user "
-            "service instead: systemd-run --user --wait --pipe --same-dir -p Delegate=yes ...)";
-  }
+  d.why = managed + "; not root and no systemd user manager answers (XDG_RUNTIME_DIR/systemd/private)";
   return d;
 }
 
@@ -178,6 +172,9 @@ DelegationFacts ReadDelegationFacts(const std::string& dir, const std::string& c
       f.marked = d + " (" + x + ")";
       break;
     }
+    // An unmarked unit is its manager's, whatever lies above it.
+    const std::string base = d.substr(d.find_last_of('/') + 1);
+    if (EndsWith(base, ".service") || EndsWith(base, ".scope") || EndsWith(base, ".slice")) break;
     if (d == "/") break;
   }
   f.unit = UnitOfCgroupPath(cgroup, &f.user_unit);
@@ -193,7 +190,6 @@ DelegationFacts ReadDelegationFacts(const std::string& dir, const std::string& c
     const char* runtime = probes.getenv ? probes.getenv("XDG_RUNTIME_DIR") : nullptr;
     std::string rt = runtime && *runtime ? runtime : probes.fs_root + "/run/user/" + std::to_string(euid);
     f.user_manager = PathExists(rt + "/systemd/private");
-    f.in_user_manager = ("/" + cgroup + "/").find("/user@" + std::to_string(euid) + ".service/") != std::string::npos;
   }
   return f;
 }
@@ -213,10 +209,8 @@ std::string CellFixCommands(const std::string& mutcell_args) {
          "\n      (cgroups managed as root; preparation and tests run as you, files stay yours)\n"
          "  systemd-run --user --scope -p Delegate=yes -- " +
          mutcell_args +
-         "\n      (a delegated scope from your systemd user manager, from a shell already below\n"
-         "       user@$(id -u).service; needs the memory and pids controllers in its cgroup.controllers)\n"
-         "  systemd-run --user --wait --pipe --same-dir -p Delegate=yes -E PATH -- " +
-         mutcell_args + "\n      (the same as a user service, from anywhere, e.g. a login shell or a CI job)\n"
+         "\n      (a delegated scope from your systemd user manager, e.g. lingering on a CI runner: sudo\n"
+         "       loginctl enable-linger $USER; needs memory and pids in user@$(id -u).service's cgroup.controllers)\n"
          "  sudo systemd-run --scope -p Delegate=yes -p User=$(id -un) --uid=$(id -u) --gid=$(id -g) -- " +
          mutcell_args + "\n      (a delegated scope from the system manager, owned by you)";
 }

@@ -19,7 +19,10 @@ struct DelegationFacts {
   bool systemd = false;          ///< systemd is the init system (<root>/run/systemd/system exists)
   std::string dir;               ///< the cgroup mutcell would use (absolute path)
   bool is_root = false;          ///< dir is the hierarchy's real root (nothing to move)
-  std::string marked;            ///< "<dir> (<xattr>)" of dir or an ancestor marked delegated; "" none
+  /// "<dir> (<xattr>)" of dir or an ancestor marked delegated, with no
+  /// unmarked unit (*.service/.scope/.slice) between them; "" none. (Below a
+  /// delegated user@UID.service the user manager's own units are not ours.)
+  std::string marked;
   std::string unit;              ///< systemd unit dir belongs to (last .service/.scope in its path)
   bool user_unit = false;        ///< that unit is a user manager's (below user@UID.service)
   std::optional<bool> unit_delegate;  ///< systemd's Delegate= of `unit`, when it could be asked
@@ -27,11 +30,6 @@ struct DelegationFacts {
   bool reexeced = false;         ///< kReexecEnv is set: this process is the re-executed one
   bool systemd_run = false;      ///< systemd-run is on PATH
   bool user_manager = false;     ///< a systemd user manager for euid is reachable
-  /// dir lies below user@<euid>.service: the user manager can move us into a
-  /// scope of its own (the kernel lets it move processes only within its
-  /// subtree, so `systemd-run --user --scope` fails from a system unit or a
-  /// login session's scope).
-  bool in_user_manager = false;
 };
 
 /// What to do about it.
@@ -39,7 +37,7 @@ enum class DelegationAction {
   kOwn,           ///< no systemd: the cgroup is ours to use (containers, plain hosts)
   kDelegated,     ///< inside a subtree systemd delegated: use it
   kReexecSystem,  ///< root: re-exec under `systemd-run --scope -p Delegate=yes`
-  kReexecUser,    ///< user inside their user manager's tree: the same with --user
+  kReexecUser,    ///< user with a running user manager: the same with --user
   kRefuse,        ///< cannot get a delegated cgroup: v2 is not used
 };
 

@@ -59,22 +59,10 @@ TEST(DecideDelegation, RootInAManagedCgroupAsksTheSystemManager) {
   EXPECT_NE(d.why.find("session-3.scope"), std::string::npos) << d.why;
 }
 
-TEST(DecideDelegation, AUserInsideTheirUserManagersTreeAsksIt) {
+TEST(DecideDelegation, AUserWithAUserManagerAsksIt) {
   DelegationFacts f = SessionScope(1000);
-  f.dir = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope";
-  f.unit = "app-x.scope";
-  f.user_unit = true;
   f.user_manager = true;
-  f.in_user_manager = true;
   EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kReexecUser);
-}
-
-TEST(DecideDelegation, OutsideTheUserManagersTreeItCannotTakeUsSoItRefusesWithTheServiceForm) {
-  DelegationFacts f = SessionScope(1000);
-  f.user_manager = true;
-  DelegationDecision d = DecideDelegation(f);
-  EXPECT_EQ(d.action, DelegationAction::kRefuse);
-  EXPECT_NE(d.why.find("systemd-run --user --wait --pipe --same-dir -p Delegate=yes"), std::string::npos) << d.why;
 }
 
 TEST(DecideDelegation, AUserWithoutAUserManagerIsRefused) {
@@ -200,13 +188,6 @@ TEST_F(FakeTree, TheUserManagerIsFoundByItsSocket) {
   std::ofstream(root_ + "/run/user/1000/systemd/private") << "";
   DelegationFacts f = ReadDelegationFacts(cg_ + rel, rel, 1000, probes_);
   EXPECT_TRUE(f.user_manager);
-  EXPECT_FALSE(f.in_user_manager);
-  EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kRefuse);
-  const std::string app = "/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope";
-  Cgroup(app, false);
-  f = ReadDelegationFacts(cg_ + app, app, 1000, probes_);
-  EXPECT_TRUE(f.in_user_manager);
-  EXPECT_TRUE(f.user_unit);
   EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kReexecUser);
 }
 
@@ -220,6 +201,24 @@ TEST_F(FakeTree, TheDelegateXattrOnTheScopeOrAnAncestorDelegates) {
   EXPECT_TRUE(asked_.empty()) << "no need to ask systemd when the xattr answers";
   // Its parent is not delegated.
   EXPECT_EQ(ReadDelegationFacts(cg_ + "/system.slice", "/system.slice", 0, probes_).marked, "");
+}
+
+TEST_F(FakeTree, AUnitBelowADelegatedUserManagerIsTheUserManagersNotOurs) {
+  Systemd();
+  const std::string um = "/user.slice/user-1000.slice/user@1000.service";
+  Cgroup(um + "/app.slice/run-u3.service", false);
+  Cgroup(um + "/app.slice/run-u3.service/own", false);
+  if (!Mark(um, "user.delegate")) GTEST_SKIP() << why_;
+  DelegationFacts f = ReadDelegationFacts(cg_ + um + "/app.slice/run-u3.service", um + "/app.slice/run-u3.service",
+                                          1000, probes_);
+  EXPECT_EQ(f.marked, "");
+  EXPECT_EQ(asked_, std::vector<std::string>{"run-u3.service"});
+  EXPECT_NE(DecideDelegation(f).action, DelegationAction::kDelegated);
+  // A cgroup we made ourselves below a delegated one is still inside it.
+  if (!Mark(um + "/app.slice/run-u3.service", "user.delegate")) GTEST_SKIP() << why_;
+  f = ReadDelegationFacts(cg_ + um + "/app.slice/run-u3.service/own", um + "/app.slice/run-u3.service/own", 1000,
+                          probes_);
+  EXPECT_EQ(DecideDelegation(f).action, DelegationAction::kDelegated);
 }
 
 TEST_F(FakeTree, TheUserDelegateXattrCountsToo) {
