@@ -70,11 +70,13 @@ class Applier {
       else if (k == "recycle_memory") ok = SizeOrZero(node, name, &cfg_->recycle_memory);
       else if (k == "recycle_growth") ok = SizeOrZero(node, name, &cfg_->recycle_growth);
       else if (k == "oom_exit_code") ok = Integer(node, name, -255, 255, &cfg_->oom_exit_code);
+      else if (k == "require_cells") ok = Bool(node, name, &cfg_->require_cells);
+      else if (k == "as_root") ok = Bool(node, name, &cfg_->as_root);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, timeout_s, kill_grace_s, "
                 "stop_grace_s, max_attempts, backend, argv, env, python, strategy, recycle_after, "
-                "recycle_memory, recycle_growth, oom_exit_code)";
+                "recycle_memory, recycle_growth, oom_exit_code, require_cells, as_root)";
         ok = false;
       }
       if (!ok) return false;
@@ -94,6 +96,13 @@ class Applier {
     if (!empty_ok && s->get().empty()) return Fail(n, name, "must not be empty");
     if (s->get().find('\0') != std::string::npos) return Fail(n, name, "contains a NUL character");
     *out = s->get();
+    return true;
+  }
+
+  bool Bool(const toml::node& n, const std::string& name, bool* out) {
+    const auto* b = n.as_boolean();
+    if (!b) return Fail(n, name, std::string("expected true or false, not ") + TypeName(n));
+    *out = b->get();
     return true;
   }
 

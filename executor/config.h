@@ -21,6 +21,8 @@ struct Config {
   double stop_grace_s = 10;                 ///< running mutants' grace on SIGTERM/SIGINT
   int max_attempts = 3;                     ///< tries of a mutant whose attempt ended in error
   std::string backend = "auto";             ///< auto, v2, v1, none
+  bool require_cells = false;               ///< refuse (exit 2) instead of falling back to backend none
+  bool as_root = false;                     ///< under sudo: run preparation and tests as root, not SUDO_UID
   std::vector<std::string> argv;            ///< default command of plan lines without argv
   std::map<std::string, std::string> env;   ///< default extra environment
 
@@ -31,6 +33,10 @@ struct Config {
   uint64_t recycle_memory = 0;              ///< ... when its RSS exceeds this (0 = never)
   uint64_t recycle_growth = 256ull << 20;   ///< ... when its RSS grew this much since warm-up (0 = never)
   int oom_exit_code = 36;                   ///< mutmut exit code stored for `oom` (36: shown as timeout)
+
+  /// Not a setting: how mutcell was invoked ("mutcell mutmut ..."), for the
+  /// commands messages suggest. Never part of the fingerprint.
+  std::string invocation = "mutcell";
 };
 
 /// Reads a TOML file into *cfg, overriding only the keys present. In a file
@@ -38,7 +44,8 @@ struct Config {
 /// change); elsewhere at top level. Keys: state_dir, jobs, cell_memory (size
 /// string or integer bytes), cell_pids, timeout_s, kill_grace_s,
 /// stop_grace_s, max_attempts, backend, argv, [env], python, strategy,
-/// recycle_after, recycle_memory, recycle_growth (sizes), oom_exit_code. Unknown keys, wrong
+/// recycle_after, recycle_memory, recycle_growth (sizes), oom_exit_code, require_cells, as_root
+/// (booleans). Unknown keys, wrong
 /// types and bad values are errors "PATH:LINE:COL: problem" (TOML syntax
 /// errors too); on error *cfg is left unchanged.
 bool LoadConfigFile(const std::string& path, Config* cfg, std::string* err);

@@ -214,7 +214,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"recycle_memory = \"12XB\"", ":2:18: ", "unknown unit 'XB'"},
         BadValue{"recycle_growth = true", ":2:18: ", "expected a size"},
         BadValue{"memory_budget = \"12XB\"", ":2:17: ", "memory_budget: size '12XB' has an unknown unit"},
-        BadValue{"cell_memory = \"Auto\"", ":2:15: ", "is not a number"}));
+        BadValue{"cell_memory = \"Auto\"", ":2:15: ", "is not a number"},
+        BadValue{"require_cells = \"yes\"", ":2:17: ", "require_cells: expected true or false, not a string"},
+        BadValue{"as_root = 1", ":2:11: ", "as_root: expected true or false, not an integer"}));
 
 TEST_F(ConfigFileTest, CellMemoryAutoAndBudget) {
   ASSERT_EQ(Load("cell_memory = \"auto\"\nmemory_budget = \"4G\"\n"), "");
@@ -235,6 +237,14 @@ TEST_F(ConfigFileTest, ReadsTheMutmutKeys) {
   EXPECT_EQ(cfg_.recycle_memory, 2ull << 30);
   EXPECT_EQ(cfg_.recycle_growth, 0u);
   EXPECT_EQ(cfg_.oom_exit_code, -9);
+}
+
+TEST_F(ConfigFileTest, ReadsThePrivilegeKeys) {
+  EXPECT_FALSE(cfg_.require_cells);
+  EXPECT_FALSE(cfg_.as_root);
+  ASSERT_EQ(Load("require_cells = true\nas_root = true\n"), "");
+  EXPECT_TRUE(cfg_.require_cells);
+  EXPECT_TRUE(cfg_.as_root);
 }
 
 TEST(ConfigFingerprintTest, ChangesWithVerdictSettingsOnly) {

@@ -19,6 +19,8 @@
 #include "limits/size.h"
 #include "sandbox/backends.h"
 #include "sandbox/cgroup_files.h"
+#include "sandbox/delegation.h"
+#include "sandbox/run_as.h"
 
 extern char** environ;
 
@@ -196,6 +198,48 @@ std::string SystemdUnitOf(const std::string& proc_cgroup, bool* user) {
   return named;
 }
 
+/// sudo mode and v2 delegation: who the tests would run as, and whether
+/// mutcell would ask systemd for a delegated scope first.
+void PrintPrivileges(const DoctorEnv& env, std::ostream& out) {
+  RunAs ra;
+  std::string err;
+  auto getenv = env.getenv ? env.getenv : [](const char*) -> const char* { return nullptr; };
+  out << "run as:   ";
+  if (!ResolveRunAs(env.euid, false, getenv, &ra, &err)) {
+    out << "broken: " << err << "\n";
+  } else if (ra.active) {
+    out << "sudo mode: cells as root; preparation, tests and files as " << ra.user << " (" << ra.uid << ":"
+        << ra.gid << "); --as-root keeps root\n";
+  } else if (env.euid == 0) {
+    out << "root (no SUDO_UID): preparation and tests run as root\n";
+  } else {
+    out << "uid " << env.euid << " (not root: no sudo mode)\n";
+  }
+  DelegationFacts facts;
+  out << "delegation: ";
+  if (!env.delegation || !env.delegation(&facts)) {
+    out << "no cgroup v2 here\n";
+    return;
+  }
+  DelegationDecision d = DecideDelegation(facts);
+  switch (d.action) {
+    case DelegationAction::kOwn:
+    case DelegationAction::kDelegated:
+      out << "yes: " << d.why << "\n";
+      break;
+    case DelegationAction::kReexecSystem:
+    case DelegationAction::kReexecUser: {
+      std::string cmd;
+      for (const std::string& a : ReexecArgv(d.action, "mutcell", {"mutmut", "..."})) cmd += (cmd.empty() ? "" : " ") + a;
+      out << "no: " << d.why << "\n          run and mutmut would re-execute as: " << cmd << "\n";
+      break;
+    }
+    case DelegationAction::kRefuse:
+      out << "no: " << d.why << " (so v2 is not used)\n";
+      break;
+  }
+}
+
 DoctorEnv DoctorEnv::Real() {
   DoctorEnv env;
   env.new_v2 = [](std::string* why) { return NewV2Backend(why); };
@@ -203,6 +247,13 @@ DoctorEnv DoctorEnv::Real() {
   env.run = RunCommand;
   env.which = Which;
   env.euid = geteuid();
+  env.delegation = [](DelegationFacts* out) {
+    std::string dir, cgroup, err;
+    if (!FindOwnV2Cgroup(&dir, &cgroup, &err)) return false;
+    *out = ReadDelegationFacts(dir, cgroup, geteuid(), RealDelegationProbes());
+    return true;
+  };
+  env.getenv = [](const char* n) -> const char* { return std::getenv(n); };
   return env;
 }
 
@@ -245,6 +296,8 @@ int RunDoctorWith(const DoctorEnv& env, std::ostream& out) {
     problem("cells cannot be fenced by cgroups; a runaway mutant is only noticed by sampling");
     PrintFixes(env, pid1_systemd, container, out);
   }
+
+  PrintPrivileges(env, out);
 
   MemoryFacts facts;
   std::string err;

@@ -13,6 +13,7 @@
 
 #include "limits/discovery.h"
 #include "sandbox/cell.h"
+#include "sandbox/delegation.h"
 
 namespace mutcell {
 
@@ -42,6 +43,11 @@ struct DoctorEnv {
   std::function<std::string(const std::string& name)> which;
   /// Effective uid (root needs no delegation).
   unsigned euid = 0;
+  /// The delegation facts of our own v2 cgroup; false when there is no v2
+  /// (nothing to decide). Null: not asked.
+  std::function<bool(DelegationFacts* out)> delegation;
+  /// The environment (SUDO_UID/SUDO_GID for sudo mode). Null: empty.
+  std::function<const char*(const char*)> getenv;
   /// Prefix for /.dockerenv and /run/.containerenv (container detection).
   std::string fs_root;
 

@@ -106,6 +106,46 @@ TEST_F(DoctorFake, HealthyV2HostIsOk) {
   EXPECT_EQ(last_argv_, want);
 }
 
+TEST_F(DoctorFake, SaysWhetherItIsSudoModeAndWhetherItWouldAskSystemdForAScope) {
+  EXPECT_EQ(Run(), kDoctorOk) << Out();
+  EXPECT_NE(Out().find("run as:   uid 1000 (not root"), std::string::npos) << Out();
+  EXPECT_NE(Out().find("delegation: no cgroup v2 here"), std::string::npos) << Out();
+
+  env_.euid = 0;
+  env_.getenv = [](const char* n) -> const char* {
+    std::string k = n;
+    return k == "SUDO_UID" || k == "SUDO_GID" ? "65534" : nullptr;
+  };
+  env_.delegation = [](DelegationFacts* f) {
+    f->systemd = true;
+    f->dir = "/sys/fs/cgroup/system.slice/ci-runner.service";
+    f->unit = "ci-runner.service";
+    f->systemd_run = true;
+    f->euid = 0;
+    return true;
+  };
+  Run();
+  EXPECT_NE(Out().find("run as:   sudo mode: cells as root; preparation, tests and files as "), std::string::npos)
+      << Out();
+  EXPECT_NE(Out().find("(65534:65534)"), std::string::npos) << Out();
+  EXPECT_NE(Out().find("delegation: no: /sys/fs/cgroup/system.slice/ci-runner.service is managed by systemd"),
+            std::string::npos)
+      << Out();
+  EXPECT_NE(Out().find("would re-execute as: systemd-run --scope -p Delegate=yes --quiet -- mutcell mutmut"),
+            std::string::npos)
+      << Out();
+
+  env_.delegation = [](DelegationFacts* f) {
+    f->systemd = true;
+    f->marked = "/sys/fs/cgroup/system.slice/run-r1.scope (trusted.delegate)";
+    return true;
+  };
+  Run();
+  EXPECT_NE(Out().find("delegation: yes: delegated by systemd: /sys/fs/cgroup/system.slice/run-r1.scope"),
+            std::string::npos)
+      << Out();
+}
+
 TEST_F(DoctorFake, OomPolicyStopIsAProblemWithTheFix) {
   oom_policy_ = "stop";
   EXPECT_EQ(Run(), kDoctorProblems) << Out();

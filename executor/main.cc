@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +23,8 @@
 #include "executor/run_command.h"
 #include "executor/shard.h"
 #include "limits/size.h"
+#include "sandbox/delegation.h"
+#include "sandbox/run_as.h"
 #include "version.h"
 
 namespace {
@@ -46,6 +50,8 @@ struct Overrides {
   std::string recycle_growth;
   int oom_exit_code = -1000;
   std::string shard;  ///< --shard text, resolved by ResolveShard
+  bool require_cells = false;
+  bool as_root = false;
 };
 
 /// --shard: "" (the whole plan), "k/n" or "auto".
@@ -78,6 +84,10 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
                   "MUTCELL_SHARD_INDEX/JOB_COMPLETION_INDEX/SLURM_ARRAY_TASK_ID and MUTCELL_SHARD_COUNT");
   cmd->add_option("--stop-grace", o->stop_grace_s, "Seconds running mutants get after SIGINT/SIGTERM (default 10)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--require-cells", o->require_cells,
+                "Exit 2 instead of falling back to backend none (no cgroup cells) (config require_cells)");
+  cmd->add_flag("--as-root", o->as_root,
+                "Under sudo: run preparation and tests as root, not as SUDO_UID (config as_root)");
 }
 
 void AddPythonOptions(CLI::App* cmd, Overrides* o) {
@@ -153,6 +163,75 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (!o.recycle_growth.empty() && !ParseSizeOption("--recycle-growth", o.recycle_growth, true, &cfg->recycle_growth))
     return false;
   if (o.oom_exit_code != -1000) cfg->oom_exit_code = o.oom_exit_code;
+  if (o.require_cells) cfg->require_cells = true;
+  if (o.as_root) cfg->as_root = true;
+  return true;
+}
+
+/// A word as a POSIX shell reads it back, for commands in messages.
+std::string ShellWord(const std::string& w) {
+  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
+                        std::string::npos)
+    return w;
+  std::string q = "'";
+  for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// "mutcell ARGS" as typed (argv[0] as given when it is a path, else mutcell).
+std::string Invocation(int argc, char** argv) {
+  std::string text = "mutcell";
+  for (int i = 1; i < argc; ++i) text += " " + ShellWord(argv[i]);
+  return text;
+}
+
+/// On cgroup v2 under systemd, outside a delegated subtree: re-executes
+/// mutcell under `systemd-run --scope -p Delegate=yes` (once, see
+/// kReexecEnv). Returns only when no re-exec happened (or it failed).
+void MaybeReexecDelegated(const Config& cfg, int argc, char** argv) {
+  if (cfg.backend != "auto" && cfg.backend != "v2") return;
+  std::string base, cgroup, err;
+  if (!FindOwnV2Cgroup(&base, &cgroup, &err)) return;  // no v2 here: nothing to ask for
+  DelegationDecision d = DecideDelegation(ReadDelegationFacts(base, cgroup, geteuid(), RealDelegationProbes()));
+  if (d.action != DelegationAction::kReexecSystem && d.action != DelegationAction::kReexecUser) return;
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return;
+  self[n] = '\0';
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> cmd = ReexecArgv(d.action, self, args);
+  std::string shown;
+  for (const std::string& a : cmd) shown += (shown.empty() ? "" : " ") + ShellWord(a);
+  spdlog::info("{}", d.why);
+  spdlog::info("re-executing: {}", shown);
+  setenv(kReexecEnv, "1", 1);
+  // systemd-run --user finds the user manager through XDG_RUNTIME_DIR, which
+  // services and su do not set.
+  const char* rt = std::getenv("XDG_RUNTIME_DIR");
+  if (d.action == DelegationAction::kReexecUser && (rt == nullptr || *rt == '\0'))
+    setenv("XDG_RUNTIME_DIR", ("/run/user/" + std::to_string(geteuid())).c_str(), 1);
+  std::vector<char*> cargv;
+  for (std::string& a : cmd) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::fflush(nullptr);
+  execvp(cargv[0], cargv.data());
+  spdlog::warn("cannot run systemd-run: {}; going on without a delegated scope", std::strerror(errno));
+}
+
+/// sudo mode (sandbox/run_as.h), entered before any file is created. False
+/// (exit 2) when SUDO_UID/SUDO_GID are malformed or the switch failed.
+bool EnterSudoMode(bool as_root) {
+  RunAs ra;
+  std::string err;
+  if (!ResolveRunAs(geteuid(), as_root, [](const char* n) -> const char* { return std::getenv(n); }, &ra, &err) ||
+      !EnterRunAs(ra, &err)) {
+    spdlog::error("{}", err);
+    return false;
+  }
+  if (ra.active)
+    spdlog::info("sudo mode: cgroups are managed as root; preparation, fork servers, tests and every file "
+                 "mutcell writes belong to {} ({}:{}) (--as-root to keep root)",
+                 ra.user, ra.uid, ra.gid);
   return true;
 }
 
@@ -231,16 +310,23 @@ int main(int argc, char** argv) {
     Config cfg;
     ShardSpec shard;
     if (!ResolveConfig(run_over, &cfg) || !ResolveShard(run_over, &shard)) return kExitBadInput;
+    cfg.invocation = Invocation(argc, argv);
+    MaybeReexecDelegated(cfg, argc, argv);
+    if (!EnterSudoMode(cfg.as_root)) return kExitBadInput;
     return RunCommand(cfg, plan_path, fresh, shard);
   }
   if (mutmut->parsed()) {
     Config cfg;
     cfg.python = DefaultPython();  // the wheel's venv; a config file or --python overrides it
     if (!ResolveConfig(mutmut_over, &cfg) || !ResolveShard(mutmut_over, &mutmut_args.shard)) return kExitBadInput;
+    cfg.invocation = Invocation(argc, argv);
+    MaybeReexecDelegated(cfg, argc, argv);
+    if (!EnterSudoMode(cfg.as_root)) return kExitBadInput;
     return MutmutCommand(cfg, mutmut_args);
   }
-  if (report->parsed()) return ReportCommand(report_args);
-  if (merge->parsed()) return MergeCommand(merge_args);
+  // Under sudo the files these write are the invoking user's too.
+  if (report->parsed()) return EnterSudoMode(false) ? ReportCommand(report_args) : kExitBadInput;
+  if (merge->parsed()) return EnterSudoMode(false) ? MergeCommand(merge_args) : kExitBadInput;
   if (doctor->parsed()) return RunDoctor(std::cout);
   return kExitBadInput;
 }

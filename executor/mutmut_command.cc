@@ -21,6 +21,9 @@
 #include "executor/state_dir.h"
 #include "executor/state_lock.h"
 #include "limits/size.h"
+#include "sandbox/cell.h"
+#include "sandbox/delegation.h"
+#include "sandbox/run_as.h"
 #include "sandbox/zygote_runner.h"
 
 namespace mutcell {
@@ -48,6 +51,11 @@ int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script
   std::fflush(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
+    // sudo mode: mutmut writes mutants/ and its caches as the invoking user.
+    if (!DropToRunAsInChild()) {
+      std::fprintf(stderr, "mutcell: cannot switch to the invoking user: %s\n", std::strerror(errno));
+      _exit(127);
+    }
     execvp(cargv[0], cargv.data());
     std::fprintf(stderr, "mutcell: cannot run %s: %s\n", cargv[0], std::strerror(errno));
     _exit(127);
@@ -109,6 +117,17 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   if (!lock.TryAcquire(cfg.state_dir, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
+  }
+  if (cfg.require_cells) {
+    // Refuse before mutmut's preparation (minutes), not after it.
+    CellBackendChoice choice;
+    choice.forced = cfg.backend;
+    choice.require_cells = true;
+    choice.fix_commands = CellFixCommands(cfg.invocation);
+    if (!MakeCellBackend(choice, &err)) {
+      spdlog::error("{}", err);
+      return kExitBadInput;
+    }
   }
   const int jobs = JobsFor(cfg);
   nlohmann::json prepared = nlohmann::json::object();

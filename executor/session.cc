@@ -19,6 +19,7 @@
 #include "limits/discovery.h"
 #include "limits/size.h"
 #include "sandbox/cell.h"
+#include "sandbox/delegation.h"
 #include "sandbox/runner.h"
 #include "version.h"
 
@@ -130,7 +131,11 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   const std::string memory_line = FormatBudgetLine(facts, budget);
   spdlog::info("memory: {}", memory_line);
 
-  std::unique_ptr<CellBackend> backend = MakeCellBackend(cfg.backend, &err);
+  CellBackendChoice choice;
+  choice.forced = cfg.backend;
+  choice.require_cells = cfg.require_cells;
+  choice.fix_commands = CellFixCommands(cfg.invocation);
+  std::unique_ptr<CellBackend> backend = MakeCellBackend(choice, &err);
   if (!backend) {
     spdlog::error("{}", err);
     return kExitBadInput;
@@ -253,6 +258,14 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   if (run_oom_kills)
     spdlog::warn("the kernel's OOM killer acted {} times in the run cgroup (a cell's backstop)", run_oom_kills);
   if (hooks.summarize) hooks.summarize(current, seconds, summary.finished);
+  if (std::string(backend->Name()) == "none" && cfg.backend != "none") {
+    spdlog::warn(
+        "\n  *****************************************************************************\n"
+        "  NO CELLS: this run used backend none (see the warning at its start): mutants\n"
+        "  were not fenced by cgroups. To get cells, run one of:\n{}\n"
+        "  *****************************************************************************",
+        choice.fix_commands);
+  }
   if (summary.stop_signal != 0) {
     std::fprintf(stderr, "%zu of %zu done; run the same command again to resume\n", done, plan.mutants.size());
     return ExitForSignal(summary.stop_signal);

@@ -127,6 +127,7 @@ class CellBackend {
   virtual std::string RunPath() const = 0;
 
  protected:
+  friend class RootCellBackend;  // forwards CreateNamedCell (sandbox/root_cells.cc)
   /// Creates a cell named `leaf` (a fixed prefix and a number) below the run.
   virtual std::unique_ptr<Cell> CreateNamedCell(const std::string& leaf, const CellLimits& limits,
                                                 std::string* err) = 0;
@@ -137,5 +138,23 @@ class CellBackend {
 /// writable memory hierarchy below our own cgroup), then none. A forced
 /// backend that cannot work is an error naming what is missing.
 std::unique_ptr<CellBackend> MakeCellBackend(const std::string& forced, std::string* err);
+
+/// How a run picks its backend.
+struct CellBackendChoice {
+  std::string forced;          ///< as for MakeCellBackend
+  bool require_cells = false;  ///< a fallback to none is an error (--require-cells)
+  /// What to suggest when no cgroup backend works (CellFixCommands' text).
+  std::string fix_commands;
+};
+
+/// MakeCellBackend with the run's policy: with require_cells, auto falling
+/// back to none (or a forced none) fails with *err naming why each cgroup
+/// backend cannot be used and `fix_commands`; without it the fallback is a
+/// loud multi-line warning. In sudo mode the backend is wrapped by
+/// WithRootCells (sandbox/root_cells.h).
+std::unique_ptr<CellBackend> MakeCellBackend(const CellBackendChoice& choice, std::string* err);
+
+/// The warning printed when a run falls back to none (also in its summary).
+std::string NoCellsWarning(const std::string& why_v2, const std::string& why_v1, const std::string& fix_commands);
 
 }  // namespace mutcell

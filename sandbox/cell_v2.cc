@@ -38,6 +38,7 @@
 
 #include "sandbox/backends.h"
 #include "sandbox/cgroup_files.h"
+#include "sandbox/delegation.h"
 
 namespace mutcell {
 namespace {
@@ -582,6 +583,14 @@ std::unique_ptr<CellBackend> NewV2Backend(std::string* why) {
   std::string base = Basename(own) == kOthersLeaf ? Parent(own) : own;
   // Only the real root cgroup lacks cgroup.type (a namespace root has it).
   bool is_root = !PathExists(base + "/cgroup.type");
+  // Under systemd only a delegated subtree is ours to rearrange (delegation.h).
+  DelegationDecision delegation =
+      DecideDelegation(ReadDelegationFacts(base, base, geteuid(), RealDelegationProbes()));
+  if (delegation.action != DelegationAction::kOwn && delegation.action != DelegationAction::kDelegated) {
+    *why = "cgroup v2: " + delegation.why;
+    return nullptr;
+  }
+  spdlog::debug("cgroup v2: {}", delegation.why);
   std::string controllers;
   if (!ReadFileToString(base + "/cgroup.controllers", &controllers, &err)) {
     *why = "cgroup v2: " + err;

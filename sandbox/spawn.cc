@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "sandbox/cell.h"
+#include "sandbox/run_as.h"
 
 extern char** environ;
 
@@ -31,8 +32,9 @@ struct ChildFailure {
 
 constexpr const char* kStageNames[] = {"set up the child process", "join the cell",
                                        "open /dev/null",           "open the output file",
-                                       "chdir",                    "exec"};
-enum Stage { kSetup, kJoin, kDevNull, kOutput, kChdir, kExec };
+                                       "chdir",                    "exec",
+                                       "switch to the invoking user (sudo mode)"};
+enum Stage { kSetup, kJoin, kDevNull, kOutput, kChdir, kExec, kDrop };
 
 // Fork to exec takes a millisecond; this only bounds a child stuck in the kernel.
 constexpr int kExecTimeoutS = 30;
@@ -61,6 +63,13 @@ bool Redirect(int fd, int target) {
   if (getppid() != parent) _exit(127);
   // Join before anything else runs, so every byte the test allocates is charged to the cell.
   if (cell != nullptr && !cell->JoinFromChild()) Fail(pipe_fd, kJoin);
+  // sudo mode: from here on the user's; the output file is opened as theirs.
+  if (CurrentRunAs().active) {
+    if (!DropToRunAsInChild()) Fail(pipe_fd, kDrop);
+    // The uid change cleared the parent-death signal.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(pipe_fd, kSetup);
+    if (getppid() != parent) _exit(127);
+  }
 
   // Default dispositions first, then the empty mask, so no inherited handler runs.
   struct sigaction dfl;
@@ -183,7 +192,7 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
     *err = "spawn " + req.argv[0] + ": " + stuck;
     return -1;
   }
-  if (n != static_cast<ssize_t>(sizeof f) || f.stage < 0 || f.stage > kExec) {
+  if (n != static_cast<ssize_t>(sizeof f) || f.stage < 0 || f.stage > kDrop) {
     *err = "spawn " + req.argv[0] + ": the child died before exec";
     return -1;
   }

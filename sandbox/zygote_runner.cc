@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sandbox/cell.h"
+#include "sandbox/run_as.h"
 
 namespace mutcell {
 
@@ -142,6 +143,11 @@ bool ZygoteRunner::Spawn(std::string* err) {
     if (getppid() != parent) _exit(127);
     setpgid(0, 0);
     if (cell && !cell->JoinFromChild()) _exit(kChildJoinFailed);  // before it allocates anything
+    if (CurrentRunAs().active) {  // sudo mode: the fork server is the user's
+      if (!DropToRunAsInChild()) _exit(127);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
+      if (getppid() != parent) _exit(127);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
