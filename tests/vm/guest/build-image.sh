@@ -62,6 +62,7 @@ mmdebstrap --quiet --variant=minbase --include="$packages" \
 
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
 echo guest >"$root/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 guest\n' >"$root/etc/hosts"  # sudo resolves its host name
 : >"$root/etc/fstab"
 # A fixed machine id: with none, every boot of the (snapshot) disk is a first
 # boot and systemd applies all presets again, which costs time under TCG.

@@ -108,7 +108,7 @@ timeout --kill-after=5 "$timeout_s" "$qemu" -accel "$accel" -smp 2 -m "$mem" -no
   -kernel "$kernel" -initrd "$initrd" -append "$append" \
   -drive file="$image_dir/rootfs.img",format=raw,if=virtio,snapshot=on \
   -virtfs local,path="$share",mount_tag=mutcell,security_model=none,id=mutcell \
-  -device virtio-rng-pci </dev/null >"$log" 2>&1
+  -device virtio-rng-pci -net none </dev/null >"$log" 2>&1
 qrc=$?
 t1=$(date +%s.%N)
 sed -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' -e 's/\r$//' "$log"

@@ -49,7 +49,8 @@ unit_run() {
       if [ -r "$cg/memory.events" ]; then
         cat "$cg/memory.events" >"$RESULTS/$unit.events.tmp" 2>/dev/null &&
           mv "$RESULTS/$unit.events.tmp" "$RESULTS/$unit.events"
-        cat "$cg/memory.peak" >"$RESULTS/$unit.peak" 2>/dev/null
+        cat "$cg/memory.peak" >"$RESULTS/$unit.peak.tmp" 2>/dev/null &&
+          mv "$RESULTS/$unit.peak.tmp" "$RESULTS/$unit.peak"
       fi
       sleep 0.3
     done
@@ -57,7 +58,7 @@ unit_run() {
   local poller=$!
   local t0 t1
   t0=$(date +%s.%N)
-  sudo systemd-run --wait --collect --unit="$unit" --uid="$(id -u)" --gid="$(id -g)" \
+  sudo systemd-run --wait --pipe --collect --unit="$unit" --uid="$(id -u)" --gid="$(id -g)" \
     -p WorkingDirectory="$PWD" -E HOME="$HOME" -E PATH="$PATH" -E LANG=C.UTF-8 "${opts[@]}" \
     -- "$@" >"$RESULTS/$unit.out" 2>&1 </dev/null
   UNIT_RC=$?
@@ -80,7 +81,8 @@ unit_run() {
   UNIT_PEAK=$(cat "$RESULTS/$unit.peak" 2>/dev/null || echo 0)
   say "$unit: systemd-run exit $UNIT_RC, result '$UNIT_RESULT', main process '$UNIT_MAIN'," \
     "oom_kill unit $UNIT_OOM, system.slice +$UNIT_SLICE_OOM, unit peak $((UNIT_PEAK / 1048576)) MiB, $UNIT_WALL s"
-  tail -n 25 "$RESULTS/$unit.out" | sed "s/^/  $unit| /"
+  # Progress spinners end their lines with CR: show the last state of each.
+  tr '\r' '\n' <"$RESULTS/$unit.out" | grep -v '^[[:space:]]*$' | tail -n 25 | sed "s/^/  $unit| /"
 }
 
 # meta_counts DIR: "<recorded> <total>" mutants in DIR/mutants/**/*.meta.

@@ -3,8 +3,11 @@
 # mutmut` in the same kind of unit (Delegate=yes, so it may make its cells
 # there). Writes $RESULTS/seed.md, the benchmark's seed table from the guest.
 source "$PAYLOAD/scenarios/lib.sh"
-limit=${SEED_MEMORY_MAX:-1G}
+# Low enough that the runaway reaches it before mutmut's wall-clock timeout
+# (15 s here) even under TCG, where allocating is slow (probe below).
+limit=${SEED_MEMORY_MAX:-384M}
 say "runaway under a systemd unit with MemoryMax=$limit, OOMPolicy=stop (default), no swap"
+say "allocation probe: $(python3 -c 'import time; t=time.time(); b=[bytearray(1 << 20) for _ in range(256)]; print(f"256 MiB in {time.time() - t:.2f} s")')"
 
 # 1. mutmut run: the kernel OOM-kills the runaway child inside the unit,
 # systemd counts it and stops the whole unit.
