@@ -20,5 +20,5 @@ if(TARGET mutcell)
   add_test(NAME vm_systemd_guest
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/guest/run-guest.sh --build-dir ${CMAKE_BINARY_DIR})
   set_tests_properties(vm_systemd_guest PROPERTIES
-    SKIP_RETURN_CODE 77 LABELS vm TIMEOUT 900 RUN_SERIAL TRUE)
+    SKIP_RETURN_CODE 77 LABELS vm TIMEOUT 1600 RUN_SERIAL TRUE)
 endif()

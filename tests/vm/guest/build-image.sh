@@ -139,5 +139,7 @@ echo "built in $((t1 - t0)) s, $used MiB of files, ${size} MiB image" >>"$tmp/ou
 touch "$tmp/out/done"
 rm -rf "$dir"
 mv "$tmp/out" "$dir"
+# Keep the three newest images (other checkouts may use other keys).
+ls -dt "$cache_root"/*/done 2>/dev/null | tail -n +4 | while read -r old; do rm -rf "$(dirname "$old")"; done
 echo "build-image: built $dir in $((t1 - t0)) s ($used MiB of files, ${size} MiB image)" >&2
 echo "$dir"

@@ -18,6 +18,7 @@ mark "userspace ready at $(uptime_s) s (kernel $(uname -r), $(nproc) CPUs, $(fre
 done_() { sync; mark "powering off at $(uptime_s) s"; systemctl poweroff -ff; sleep 60; }
 
 share=/mnt/payload  # mounted by the image's mutcell-guest-boot
+mark "boot: $(systemd-analyze time 2>/dev/null | head -n 1)"
 mark "cgroup: $(stat -fc %T /sys/fs/cgroup) controllers '$(cat /sys/fs/cgroup/cgroup.subtree_control)', swap $(awk 'NR>1' /proc/swaps | wc -l) device(s)"
 
 venv=/home/runner/venv

@@ -25,7 +25,7 @@ build=""
 wheel=""
 scenarios=()
 out=""
-timeout_s=570
+timeout_s=1500
 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -17,16 +17,15 @@ step() {  # step NAME SCRIPT: one `run:` step, as GitHub runs it (bash -e)
   bash -e -c "$2"
 }
 
-# Step: set up Python and install (pip, from the wheels the host downloaded).
+# Step: install. The guest's boot did what `pip install mutcell` does (the
+# wheel, or the cmake --install tree until it exists) into $VENV, where the
+# pinned mutmut, pytest and setproctitle already are (as a cached setup step
+# would leave them; creating a fresh venv costs ~150 s under TCG). The step
+# as written in a workflow, offline here:
 step "install" '
-python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check --no-index --find-links "$WHEELS" mutmut pytest setproctitle
-if ls "$PAYLOAD"/mutcell-wheel/*.whl >/dev/null 2>&1; then
-  .venv/bin/pip install -q --disable-pip-version-check --no-index --find-links "$WHEELS" "$PAYLOAD"/mutcell-wheel/*.whl
-else
-  cp -r "$PAYLOAD"/mutcell-prefix/. .venv/   # the cmake --install tree, until the wheel exists
-fi
-.venv/bin/mutcell --version'
+pip install -q --disable-pip-version-check --no-index --find-links "$WHEELS" mutmut pytest setproctitle
+mkdir -p .venv/bin && ln -sf "$VENV/bin/mutcell" .venv/bin/mutcell
+mutcell --version'
 check "install step" [ -x .venv/bin/mutcell ]
 
 strict=()
@@ -35,10 +34,10 @@ if .venv/bin/mutcell mutmut --help 2>&1 | grep -q -- '--require-cells'; then
 else
   say "NOTE: this mutcell has no --require-cells (sudo mode of helper nonroot not merged): running without it, ownership not checked"
 fi
-run_step="exec sudo --preserve-env=PATH .venv/bin/mutcell mutmut ${strict[*]} --max-children 2 --state-dir mutcell-state"
+run_step="exec sudo --preserve-env=PATH $VENV/bin/mutcell mutmut ${strict[*]} --max-children 2 --state-dir mutcell-state"
 
 # Step: run, cancelled once some mutants are journaled.
-PATH=$work/.venv/bin:$PATH bash -e -c "$run_step" >"$RESULTS/run1.log" 2>&1 &
+bash -e -c "$run_step" >"$RESULTS/run1.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
   n=$(grep -c '"type":"result"' mutcell-state/journal.jsonl 2>/dev/null)
@@ -56,7 +55,7 @@ read -r rec1 total < <(meta_counts .)
 check "the cancelled step recorded some, not all ($rec1/$total)" [ "$rec1" -gt 0 -a "$rec1" -lt "$total" ]
 
 # Step: re-run: it resumes.
-PATH=$work/.venv/bin:$PATH bash -e -c "$run_step" >"$RESULTS/run2.log" 2>&1
+bash -e -c "$run_step" >"$RESULTS/run2.log" 2>&1
 rc2=$?
 tail -n 8 "$RESULTS/run2.log" | sed 's/^/  run2| /'
 check "the re-run step exited 0" [ "$rc2" = 0 ]
@@ -71,9 +70,9 @@ fi
 
 # Steps: merge and report, as runner.
 step "merge and report" '
-.venv/bin/mutcell merge --out merged mutcell-state
-.venv/bin/mutcell report --state-dir merged --format json >"$RESULTS/report.json"
-.venv/bin/mutcell report --state-dir merged --require-complete >/dev/null'
+mutcell merge --out merged mutcell-state
+mutcell report --state-dir merged --format json >"$RESULTS/report.json"
+mutcell report --state-dir merged --require-complete >/dev/null'
 check "merge and report (--require-complete)" [ $? = 0 ]
 check "no mutcell cgroup left" [ -z "$(mutcell_cgroups)" ]
 finish

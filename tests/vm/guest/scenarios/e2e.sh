@@ -2,11 +2,11 @@
 # zygote cells recycled by count, the run's peak within the budget, SIGKILL of
 # mutcell mid-run then a resume that leaves nothing behind, and verdicts equal
 # to `mutmut run`'s. E2E_MUTANTS: mutant-name globs for both tools, or `all`.
-# The default is a fixed subset, 23 of the 324 mutants (clamp, mean,
-# truncate: 15 killed, 8 surviving on the host): under TCG all 324 take too
-# long for the guest's 10 minutes.
+# The default is a fixed subset, the 12 mutants of clamp (8 killed, 4
+# surviving on the host): under TCG all 324 take far too long for the
+# guest's 10 minutes (mutmut run alone: 2.6/s on the host, ~0.3/s in the guest).
 source "$PAYLOAD/scenarios/lib.sh"
-subset='textkit.numbers.x_clamp* textkit.numbers.x_mean* textkit.text.x_truncate*'
+subset='textkit.numbers.x_clamp*'
 read -r -a globs <<<"${E2E_MUTANTS:-$subset}"
 [ "${globs[*]}" = all ] && globs=()
 say "examples/clean, mutants: ${globs[*]:-all}"
@@ -19,7 +19,7 @@ meta_codes . "$RESULTS/mutmut-codes.json"
 check "mutmut run finished (Result success)" [ "$UNIT_RESULT" = success ]
 
 # 2. mutcell mutmut in a delegated unit; the unit's main process is this
-# driver, which SIGKILLs mutcell once 12 results are journaled, looks at what
+# driver, which SIGKILLs mutcell once 6 results are journaled, looks at what
 # the dead run left, and resumes.
 copy_example clean "$HOME/e2e-mutcell"
 cd "$HOME/e2e-mutcell" || exit 1
@@ -29,12 +29,12 @@ out=$RESULTS/e2e-driver
 mkdir -p "$out"
 own=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)
 unit=${own%/mutcell-init}
-args=(mutmut --max-children 2 --recycle-after 5 --memory-budget 700M --cell-memory 200M "$@")
+args=(mutmut --max-children 2 --recycle-after 3 --memory-budget 700M --cell-memory 200M "$@")
 mutcell "${args[@]}" >"$out/first.log" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
   n=$(grep -c '"type":"result"' .mutcell/journal.jsonl 2>/dev/null)
-  [ "${n:-0}" -ge 12 ] && break
+  [ "${n:-0}" -ge 6 ] && break
   sleep 0.2
 done
 kill -KILL "$pid"
@@ -46,9 +46,10 @@ mutcell "${args[@]}" >"$out/resume.log" 2>&1
 echo $? >"$out/resume.rc"
 sleep 0.5
 find "$unit" -mindepth 1 -type d | sed "s|^$unit/||" >"$out/after-resume.cgroups"
-# Every process still in the unit but this driver (and the ps reading it).
-for f in $(find "$unit" -name cgroup.procs); do cat "$f"; done | grep -vx "$$" |
-  while read -r p; do ps -o pid=,comm= -p "$p"; done | grep -v ' ps$' >"$out/after-resume.procs"
+# Every process still in the unit but this driver and its own children
+# (the subshells and commands of this very pipeline).
+cat $(find "$unit" -name cgroup.procs) | while read -r p; do ps -o pid=,ppid=,comm= -p "$p"; done |
+  awk -v me=$$ '$1 != me && $2 != me' >"$out/after-resume.procs"
 EOF
 chmod +x "$HOME/e2e-driver.sh"
 unit_run e2e-mutcell -p MemoryMax=1500M -p Delegate=yes -E RESULTS="$RESULTS" -- "$HOME/e2e-driver.sh" "${globs[@]}"
@@ -58,7 +59,7 @@ sed 's/^/  resume| /' "$d/resume.log" | tail -n 12
 check "the driver's unit succeeded, oom_kill 0 in it and in system.slice" \
   [ "$UNIT_RESULT" = success -a "$UNIT_OOM" = 0 -a "$UNIT_SLICE_OOM" = 0 ]
 check "mutcell was SIGKILLed mid-run ($(cat "$d/after-kill.results") results journaled)" \
-  [ "$(cat "$d/after-kill.results")" -ge 12 ]
+  [ "$(cat "$d/after-kill.results")" -ge 6 ]
 say "after the SIGKILL, the unit's cgroups: $(tr '\n' ' ' <"$d/after-kill.cgroups")"
 check "the resume exited 0" [ "$(cat "$d/resume.rc")" = 0 ]
 check "the resume removed the dead run's cgroup" grep -q 'left by dead run' "$d/resume.log"
@@ -68,7 +69,7 @@ check "no cgroup left in the unit after the resume ($(tr '\n' ' ' <"$d/after-res
 check "no process left but the driver ($(tr '\n' ' ' <"$d/after-resume.procs"))" [ ! -s "$d/after-resume.procs" ]
 check "cells on the v2 backend" grep -q 'cgroup v2: run cgroup' "$d/resume.log"
 
-# The journal: zygote generations (recycled every 5 children) and the budget.
+# The journal: zygote generations (recycled every 3 children) and the budget.
 python3 - .mutcell/journal.jsonl "$d/resume.log" >"$RESULTS/e2e-journal.txt" <<'PY'
 import collections, json, re, sys
 res, headers = {}, []
@@ -92,8 +93,8 @@ PY
 sed 's/^/  journal: /' "$RESULTS/e2e-journal.txt"
 val() { awk -v k="$1" '$1==k{print $2}' "$RESULTS/e2e-journal.txt"; }
 check "two sessions in the journal (killed run, resume)" [ "$(val sessions)" = 2 ]
-check "zygotes recycled by count: $(val generations) generations, at most 5 children each" \
-  [ "$(val generations)" -ge 3 -a "$(val max_per_generation)" -le 5 ]
+check "zygotes recycled by count: $(val generations) generations, at most 3 children each" \
+  [ "$(val generations)" -ge 3 -a "$(val max_per_generation)" -le 3 ]
 check "the run's peak $(val peak) within its budget $(val budget)" [ "$(val peak)" -gt 0 -a "$(val peak)" -le "$(val budget)" ]
 
 # 3. Verdicts equal to mutmut run's (as mutmut reads them from the .meta files).

@@ -71,8 +71,10 @@ unit_run() {
   UNIT_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
   echo "$UNIT_WALL" >"$RESULTS/$unit.wall"
   # systemd-run --wait prints its summary on stderr, after the command's output.
-  grep -E '^(Finished with result|Main processes terminated|Service runtime|CPU time consumed|Memory peak)' \
-    "$RESULTS/$unit.out" >"$RESULTS/$unit.summary"
+  # (a progress line without a newline may precede it).
+  tr '\r' '\n' <"$RESULTS/$unit.out" |
+    grep -oE '(Finished with result|Main processes terminated with|Service runtime|CPU time consumed|Memory peak): .*' \
+    >"$RESULTS/$unit.summary"
   UNIT_RESULT=$(sed -n 's/^Finished with result: //p' "$RESULTS/$unit.summary")
   UNIT_MAIN=$(sed -n 's/^Main processes terminated with: //p' "$RESULTS/$unit.summary")
   UNIT_OOM=$(awk '$1=="oom_kill"{print $2}' "$RESULTS/$unit.events" 2>/dev/null)

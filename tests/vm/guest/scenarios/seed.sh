@@ -4,8 +4,10 @@
 # there). Writes $RESULTS/seed.md, the benchmark's seed table from the guest.
 source "$PAYLOAD/scenarios/lib.sh"
 # Low enough that the runaway reaches it before mutmut's wall-clock timeout
-# (15 s here) even under TCG, where allocating is slow (probe below).
-limit=${SEED_MEMORY_MAX:-384M}
+# (15 s here) even under TCG, where allocating is slow (probe below); high
+# enough for mutcell's defaults (budget 75% of it >= the project's 256M cell
+# plus the zygote reserve).
+limit=${SEED_MEMORY_MAX:-512M}
 say "runaway under a systemd unit with MemoryMax=$limit, OOMPolicy=stop (default), no swap"
 say "allocation probe: $(python3 -c 'import time; t=time.time(); b=[bytearray(1 << 20) for _ in range(256)]; print(f"256 MiB in {time.time() - t:.2f} s")')"
 
