@@ -61,8 +61,7 @@ SourceIndex FromPlan(const std::vector<PlanEntry>& plan) {
       s.original = split[e.line - 1];
       s.end_column = static_cast<int>(split[e.line - 1].size()) + 1;
     } else {
-      s.end_column = 1;
-      index.files.erase(e.file);  // a line outside the file: no source to show it in
+      s.end_column = 1;  // outside the file: the schema report lists it without a place
     }
     index.mutants[e.id] = std::move(s);
   }

@@ -78,7 +78,10 @@ Json Document(const std::vector<ResultRecord>& results, const SourceIndex& sourc
   for (const ResultRecord* r : ordered) {
     auto it = sources.mutants.find(r->id);
     const MutantSource* src = it == sources.mutants.end() ? nullptr : &it->second;
-    const bool placed = src && sources.files.count(src->file);
+    // Placed only inside its file's source (a plan's line may be outside).
+    auto file = src ? sources.files.find(src->file) : sources.files.end();
+    const bool placed = file != sources.files.end() &&
+                        src->end_line <= 1 + std::count(file->second.begin(), file->second.end(), '\n');
     Json m;
     m["id"] = r->id;
     m["mutatorName"] = src && !src->mutator.empty() ? src->mutator : "mutmut";
