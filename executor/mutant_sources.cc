@@ -14,8 +14,7 @@
 
 namespace mutcell {
 
-bool LoadLocateOutput(const std::string& path, SourceIndex* out, std::vector<std::string>* warnings,
-                      std::string* err) {
+bool LoadLocateOutput(const std::string& path, SourceIndex* out, std::vector<std::string>* warnings, std::string* err) {
   std::string text;
   if (!ReadWholeFile(path, &text, err)) return false;
   try {
@@ -61,7 +60,7 @@ bool LocateMutmutMutants(const std::string& project, const std::string& python, 
   };
   const std::string out_path = absolute(state_dir) + "/locations.json";
   const std::string cache_path = absolute(state_dir) + "/locations-cache.json";
-  std::vector<std::string> argv = {python, ZygoteScriptDir() + "/mutcell_locate.py", "--out", out_path, "--cache",
+  std::vector<std::string> argv = {python,    ZygoteScriptDir() + "/mutcell_locate.py", "--out", out_path, "--cache",
                                    cache_path};
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());

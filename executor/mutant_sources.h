@@ -13,7 +13,7 @@ namespace mutcell {
 /// One mutant's place. Lines and columns are 1-based; the end is exclusive
 /// (the mutation-testing-report-schema's convention). 0 means unknown.
 struct MutantSource {
-  std::string file;         ///< path relative to the project
+  std::string file;  ///< path relative to the project
   int line = 0, column = 0;
   int end_line = 0, end_column = 0;
   std::string original;     ///< the replaced text
@@ -31,8 +31,7 @@ struct SourceIndex {
 /// Parses mutcell_locate.py's output (its docstring has the format) into
 /// *out. False with *err "PATH: problem" when the file is not that format.
 /// Its "errors" (mutants it could not place) go to *warnings.
-bool LoadLocateOutput(const std::string& path, SourceIndex* out, std::vector<std::string>* warnings,
-                      std::string* err);
+bool LoadLocateOutput(const std::string& path, SourceIndex* out, std::vector<std::string>* warnings, std::string* err);
 
 /// Runs `python mutcell_locate.py --out OUT --cache CACHE` in `project`
 /// (a mutmut project after its mutants were generated) and loads the result.

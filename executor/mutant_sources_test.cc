@@ -43,9 +43,10 @@ TEST(LoadLocateOutput, ReadsFilesMutantsAndErrors) {
 }
 
 TEST(LoadLocateOutput, BadInputNamesTheFile) {
-  for (const char* text : {"not json", R"({"version": 2, "files": {}, "mutants": {}})",
-                           R"({"version": 1, "files": {}, "mutants": {"a": {"file": "x", "start": [0, 1], "end": [1, 1]}}})",
-                           R"({"version": 1, "files": {}, "mutants": {"a": {"file": 3}}})"}) {
+  for (const char* text :
+       {"not json", R"({"version": 2, "files": {}, "mutants": {}})",
+        R"({"version": 1, "files": {}, "mutants": {"a": {"file": "x", "start": [0, 1], "end": [1, 1]}}})",
+        R"({"version": 1, "files": {}, "mutants": {"a": {"file": 3}}})"}) {
     std::string path = WriteTemp(text);
     SourceIndex index;
     std::vector<std::string> warnings;

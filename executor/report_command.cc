@@ -4,19 +4,19 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "executor/atomic_file.h"
 #include "executor/exit_codes.h"
 #include "executor/journal.h"
+#include "executor/mutant_sources.h"
 #include "executor/report.h"
 #include "executor/report_html.h"
-#include "executor/atomic_file.h"
-#include <filesystem>
-#include <sstream>
-#include "executor/mutant_sources.h"
 #include "executor/report_markdown.h"
 #include "executor/report_schema.h"
 #include "executor/state_dir.h"

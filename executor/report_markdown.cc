@@ -11,23 +11,27 @@
 namespace mutcell {
 namespace {
 
-constexpr Verdict kOrder[] = {Verdict::kKilled,  Verdict::kSurvived, Verdict::kTimeout,
-                              Verdict::kOom,     Verdict::kCrashed,  Verdict::kNoTests,
-                              Verdict::kSkipped, Verdict::kError};
+constexpr Verdict kOrder[] = {Verdict::kKilled,  Verdict::kSurvived, Verdict::kTimeout, Verdict::kOom,
+                              Verdict::kCrashed, Verdict::kNoTests,  Verdict::kSkipped, Verdict::kError};
 
 // HTML-escaped (markup, invalid UTF-8, control characters) and with '|'
 // as an entity: a table cell stays one cell.
 std::string Cell(const std::string& text) {
   std::string out;
   for (char c : HtmlEscape(text)) {
-    if (c == '|') out += "&#124;";
-    else if (c == '`') out += "&#96;";
-    else out += c;
+    if (c == '|')
+      out += "&#124;";
+    else if (c == '`')
+      out += "&#96;";
+    else
+      out += c;
   }
   return out;
 }
 
-std::string Code(const std::string& text) { return "<code>" + Cell(text) + "</code>"; }
+std::string Code(const std::string& text) {
+  return "<code>" + Cell(text) + "</code>";
+}
 
 std::string Place(const ResultRecord& r, const SourceIndex& sources) {
   auto it = sources.mutants.find(r.id);
@@ -100,7 +104,8 @@ void WriteMarkdownReport(const std::vector<ResultRecord>& results, const SourceI
       return std::tie(pa->second.file, pa->second.line, pa->second.column) <
              std::tie(pb->second.file, pb->second.line, pb->second.column);
     });
-    out << "\n### Survivors" << (survivors.size() > kMarkdownTopN ? " (first " + std::to_string(kMarkdownTopN) + ")" : "")
+    out << "\n### Survivors"
+        << (survivors.size() > kMarkdownTopN ? " (first " + std::to_string(kMarkdownTopN) + ")" : "")
         << "\n\n| mutant | where | change |\n|---|---|---|\n";
     for (size_t i = 0; i < survivors.size() && i < kMarkdownTopN; ++i)
       out << "| " << Code(survivors[i]->id) << " | " << Place(*survivors[i], sources) << " | "
@@ -121,7 +126,8 @@ void WriteMarkdownReport(const std::vector<ResultRecord>& results, const SourceI
           << (r.cell_limit_bytes ? FormatSize(r.cell_limit_bytes) : std::string("none")) << " | "
           << Seconds(r.duration_s) << " |\n";
     }
-    if (bounded.size() > kMarkdownTopN) out << "\n" << bounded.size() - kMarkdownTopN << " more; see the full report.\n";
+    if (bounded.size() > kMarkdownTopN)
+      out << "\n" << bounded.size() - kMarkdownTopN << " more; see the full report.\n";
   }
 }
 

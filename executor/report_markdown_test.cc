@@ -25,12 +25,10 @@ std::string Render(const std::vector<ResultRecord>& rs, const SourceIndex& s) {
 }
 
 TEST(WriteMarkdownReport, ScoreCountsSurvivorsWithPlaceAndBoundedMutantsWithPeak) {
-  std::vector<ResultRecord> rs = {Rec("m.x_f__mutmut_1", 0, Verdict::kKilled),
-                                  Rec("m.x_f__mutmut_2", 1, Verdict::kKilled),
-                                  Rec("m.x_f__mutmut_3", 2, Verdict::kSurvived),
-                                  Rec("m.x_f__mutmut_4", 3, Verdict::kOom, 256),
-                                  Rec("m.x_f__mutmut_5", 4, Verdict::kTimeout, 12),
-                                  Rec("m.x_f__mutmut_6", 5, Verdict::kError)};
+  std::vector<ResultRecord> rs = {
+      Rec("m.x_f__mutmut_1", 0, Verdict::kKilled),      Rec("m.x_f__mutmut_2", 1, Verdict::kKilled),
+      Rec("m.x_f__mutmut_3", 2, Verdict::kSurvived),    Rec("m.x_f__mutmut_4", 3, Verdict::kOom, 256),
+      Rec("m.x_f__mutmut_5", 4, Verdict::kTimeout, 12), Rec("m.x_f__mutmut_6", 5, Verdict::kError)};
   SourceIndex s;
   MutantSource m;
   m.file = "src/m.py";

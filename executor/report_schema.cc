@@ -15,14 +15,17 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kUnknownFile = "(unknown location)";
 
-Json Position(int line, int column) { return Json{{"line", line}, {"column", column}}; }
+Json Position(int line, int column) {
+  return Json{{"line", line}, {"column", column}};
+}
 
 std::string Reason(const ResultRecord& r) {
   char buf[64];
   switch (r.verdict) {
     case Verdict::kKilled:
       return r.exit_code ? "tests failed (exit " + std::to_string(*r.exit_code) + ")" : "tests failed";
-    case Verdict::kSurvived: return "tests passed";
+    case Verdict::kSurvived:
+      return "tests passed";
     case Verdict::kTimeout:
       std::snprintf(buf, sizeof buf, "%.2f", r.duration_s);
       return std::string("timeout: the cell was killed after ") + buf + " s";
@@ -31,9 +34,12 @@ std::string Reason(const ResultRecord& r) {
              FormatSize(r.cell_limit_bytes);
     case Verdict::kCrashed:
       return r.signal ? "crashed: signal " + std::to_string(*r.signal) : "crashed";
-    case Verdict::kNoTests: return "no test covers this mutant";
-    case Verdict::kSkipped: return "skipped";
-    case Verdict::kError: return "mutcell error (not a verdict on the mutant): " + r.error;
+    case Verdict::kNoTests:
+      return "no test covers this mutant";
+    case Verdict::kSkipped:
+      return "skipped";
+    case Verdict::kError:
+      return "mutcell error (not a verdict on the mutant): " + r.error;
   }
   return "";
 }
@@ -65,8 +71,8 @@ Json Document(const std::vector<ResultRecord>& results, const SourceIndex& sourc
   for (const ResultRecord& r : results) ++counts[std::string(VerdictName(r.verdict))];
   Json verdicts = Json::object();
   for (const auto& [name, n] : counts) verdicts[name] = n;
-  doc["config"] = Json{{"mutcell", Json{{"version", MUTCELL_VERSION}, {"mutants", results.size()},
-                                        {"verdicts", verdicts}}}};
+  doc["config"] =
+      Json{{"mutcell", Json{{"version", MUTCELL_VERSION}, {"mutants", results.size()}, {"verdicts", verdicts}}}};
   doc["framework"] = Json{{"name", "mutcell"}, {"version", MUTCELL_VERSION}};
 
   // Files in path order, mutants in run order within a file.
@@ -80,8 +86,8 @@ Json Document(const std::vector<ResultRecord>& results, const SourceIndex& sourc
     const MutantSource* src = it == sources.mutants.end() ? nullptr : &it->second;
     // Placed only inside its file's source (a plan's line may be outside).
     auto file = src ? sources.files.find(src->file) : sources.files.end();
-    const bool placed = file != sources.files.end() &&
-                        src->end_line <= 1 + std::count(file->second.begin(), file->second.end(), '\n');
+    const bool placed =
+        file != sources.files.end() && src->end_line <= 1 + std::count(file->second.begin(), file->second.end(), '\n');
     Json m;
     m["id"] = r->id;
     m["mutatorName"] = src && !src->mutator.empty() ? src->mutator : "mutmut";
@@ -119,14 +125,21 @@ std::string Dump(const Json& doc, int indent) {
 
 const char* SchemaStatus(Verdict v) {
   switch (v) {
-    case Verdict::kKilled: return "Killed";
-    case Verdict::kSurvived: return "Survived";
+    case Verdict::kKilled:
+      return "Killed";
+    case Verdict::kSurvived:
+      return "Survived";
     case Verdict::kTimeout:
-    case Verdict::kOom: return "Timeout";
-    case Verdict::kCrashed: return "RuntimeError";
-    case Verdict::kNoTests: return "NoCoverage";
-    case Verdict::kSkipped: return "Ignored";
-    case Verdict::kError: return "RuntimeError";
+    case Verdict::kOom:
+      return "Timeout";
+    case Verdict::kCrashed:
+      return "RuntimeError";
+    case Verdict::kNoTests:
+      return "NoCoverage";
+    case Verdict::kSkipped:
+      return "Ignored";
+    case Verdict::kError:
+      return "RuntimeError";
   }
   return "RuntimeError";
 }
@@ -141,8 +154,10 @@ std::string SchemaReportForHtml(const std::vector<ResultRecord>& results, const 
   std::string out;
   out.reserve(text.size() + 64);
   for (char c : text) {
-    if (c == '<') out += "\\u003c";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
   }
   return out;
 }

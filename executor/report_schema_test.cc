@@ -32,7 +32,8 @@ SourceIndex Sources() {
   m.original = "-";
   m.replacement = "+";
   m.mutator = "OperatorMutation";
-  m.diff = "--- src/pkg/core.py\n+++ src/pkg/core.py\n@@ -1,2 +1,2 @@\n def f(a, b):\n-    return a - b\n+    return a + b";
+  m.diff =
+      "--- src/pkg/core.py\n+++ src/pkg/core.py\n@@ -1,2 +1,2 @@\n def f(a, b):\n-    return a - b\n+    return a + b";
   s.mutants["pkg.core.x_f__mutmut_1"] = m;
   s.mutants["pkg.core.x_f__mutmut_2"] = m;
   MutantSource u;
