@@ -276,10 +276,15 @@ int main(int argc, char** argv) {
   ReportArgs report_args;
   CLI::App* report = app.add_subcommand("report", "Show the results recorded in a state directory");
   report->add_option("--state-dir", report_args.state_dir, "State directory (default .mutcell)");
-  report->add_option("--format", report_args.format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+  report->add_option("--format", report_args.format, "table, json, csv, mutation-testing-json or markdown")
+      ->check(CLI::IsMember({"table", "json", "csv", "mutation-testing-json", "markdown"}));
+  report->add_option("--project", report_args.project,
+                     "The mutmut project whose mutants/ gives files, lines and diffs (default: the current "
+                     "directory when it has mutants/)");
+  report->add_option("--python", report_args.python,
+                     "Python with mutmut, to locate mutants (default: python3 beside mutcell, else on PATH)");
   report->add_option("--top", report_args.top, "Only the N mutants with the largest peak memory");
-  report->add_option("--html", report_args.html_path, "Also write a self-contained HTML page");
+  report->add_option("--html", report_args.html_path, "Also write a self-contained HTML page (mutation-testing-elements and the memory view)");
   report->add_flag("--require-complete", report_args.require_complete,
                    "Exit 4 unless every mutant has a verdict");
 

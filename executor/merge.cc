@@ -225,6 +225,8 @@ bool WriteMergedState(const std::string& dir, const MergeResult& merged, std::st
     Mutant m;
     m.id = e.id;
     m.fingerprint = e.fingerprint;
+    m.file = e.file;
+    m.line = e.line;
     plan.mutants.push_back(std::move(m));
   }
   std::string journal = JournalLine(merged.header) + "\n";

@@ -391,7 +391,9 @@ bool ParseFieldsFast(std::string_view line, LineFields* f) {
   JsonScanner s(line);
   if (!s.Expect('{')) return false;
   if (s.Accept('}')) return false;  // no "id": the slow path says so
-  enum : unsigned { kId = 1, kArgv = 2, kEnv = 4, kCwd = 8, kTimeout = 16, kEstimate = 32, kTests = 64 };
+  enum : unsigned {
+    kId = 1, kArgv = 2, kEnv = 4, kCwd = 8, kTimeout = 16, kEstimate = 32, kTests = 64, kFile = 128, kLine = 256
+  };
   unsigned seen = 0;
   std::string_view key;
   std::string name, value;
@@ -444,6 +446,14 @@ bool ParseFieldsFast(std::string_view line, LineFields* f) {
     } else if (key == "tests") {
       bit = kTests;
       ok = strings(&f->m.tests);
+    } else if (key == "file") {
+      bit = kFile;
+      ok = s.String(&f->m.file);
+    } else if (key == "line") {
+      bit = kLine;
+      JsonNumber n;
+      ok = s.Number(&n) && n.integer && !n.negative && n.magnitude >= 1 && n.magnitude <= 1u << 30;
+      f->m.line = static_cast<int>(n.magnitude);
     }
     if (!ok || (seen & bit)) return false;  // unknown or repeated keys included
     seen |= bit;
@@ -500,9 +510,18 @@ bool ParseFieldsSlow(const std::string& line, const std::string& where, LineFiel
       m.estimate_s = d;
     } else if (key == "tests") {
       ok = GetStringArray(v, where, key, &m.tests, err);
+    } else if (key == "file") {
+      ok = GetString(v, where, key, &m.file, err);
+    } else if (key == "line") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > (int64_t{1} << 30)) {
+        *err = where + ": \"line\" must be an integer >= 1";
+        ok = false;
+      } else {
+        m.line = static_cast<int>(v.get<int64_t>());
+      }
     } else {
       *err = where + ": unknown key " + Quote(key) +
-             " (known: id, argv, env, cwd, timeout_s, estimate_s, tests)";
+             " (known: id, argv, env, cwd, timeout_s, estimate_s, tests, file, line)";
       ok = false;
     }
     if (!ok) return false;

@@ -19,6 +19,8 @@ struct Mutant {
   std::optional<double> estimate_s;         ///< estimated test time (ordering, sharding)
   std::vector<std::string> tests;           ///< tests to run (zygote mode)
   std::string fingerprint;                  ///< MutantFingerprint: what decides the verdict
+  std::string file;                         ///< source file of the mutation, for reports ("" unknown)
+  int line = 0;                             ///< its line in `file`, 1-based (0 unknown)
 };
 
 /// What a plan line may leave out.
@@ -41,7 +43,9 @@ constexpr size_t kMaxPlanLineBytes = 1 << 20;
 /// Loads `path`: each non-blank line a JSON object with "id" (non-empty
 /// string), optional "argv" (array of strings, non-empty unless the defaults
 /// give one), "env" (object of strings), "cwd" (string), "timeout_s"
-/// (positive number), "estimate_s" (number >= 0), "tests" (array of strings).
+/// (positive number), "estimate_s" (number >= 0), "tests" (array of strings),
+/// "file" (string) and "line" (integer >= 1): where the mutation is, shown by
+/// the reports and not part of the fingerprint.
 /// Defaults fill in a missing argv and cwd; default env entries are merged
 /// under the line's. Unknown or repeated keys, wrong types, NUL bytes in
 /// strings, duplicate ids (the message names the first line too), lines over

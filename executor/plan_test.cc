@@ -350,6 +350,27 @@ TEST(ParsePlanLineTest, FastAndExactReadingsAgree) {
   }
 }
 
+TEST(ParsePlanLineTest, FileAndLineAreReadByBothReadersAndLeaveTheFingerprint) {
+  PlanDefaults d;
+  d.argv = {"x"};
+  Mutant plain, fast, exact;
+  std::string err;
+  ASSERT_TRUE(ParsePlanLine(R"({"id":"a"})", "p:1", d, &plain, &err)) << err;
+  ASSERT_TRUE(ParsePlanLine(R"({"id":"a","file":"src/m.py","line":12})", "p:1", d, &fast, &err)) << err;
+  ASSERT_TRUE(ParsePlanLine(R"({"id":"\u0061","file":"src/m.py","line":12})", "p:1", d, &exact, &err)) << err;
+  for (const Mutant* m : {&fast, &exact}) {
+    EXPECT_EQ(m->file, "src/m.py");
+    EXPECT_EQ(m->line, 12);
+    EXPECT_EQ(m->fingerprint, plain.fingerprint) << "where a mutant is shown does not decide its verdict";
+  }
+  for (const char* bad : {R"({"id":"a","line":0})", R"({"id":"a","line":1.5})", R"({"id":"a","line":"3"})",
+                          R"({"id":"a","file":3})"}) {
+    Mutant m;
+    EXPECT_FALSE(ParsePlanLine(bad, "p:1", d, &m, &err)) << bad;
+    EXPECT_NE(err.find("p:1"), std::string::npos) << err;
+  }
+}
+
 // Lines the fast reader could misjudge: each must get the exact reader's
 // verdict and message.
 TEST(ParsePlanLineTest, ProblemsInPlainLinesGetTheExactMessages) {

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "executor/report_markdown.h"
+#include "executor/report_schema.h"
 #include "limits/size.h"
 
 namespace mutcell {
@@ -149,8 +151,10 @@ bool ParseReportFormat(const std::string& s, ReportFormat* out, std::string* err
   if (s == "table") *out = ReportFormat::kTable;
   else if (s == "json") *out = ReportFormat::kJson;
   else if (s == "csv") *out = ReportFormat::kCsv;
+  else if (s == "mutation-testing-json") *out = ReportFormat::kMutationTestingJson;
+  else if (s == "markdown") *out = ReportFormat::kMarkdown;
   else {
-    *err = "unknown report format '" + Printable(s) + "' (use table, json or csv)";
+    *err = "unknown report format '" + Printable(s) + "' (use table, json, csv, mutation-testing-json or markdown)";
     return false;
   }
   return true;
@@ -161,6 +165,8 @@ void WriteReport(const std::vector<ResultRecord>& results, ReportFormat format, 
     case ReportFormat::kTable: WriteTable(results, out); break;
     case ReportFormat::kJson: WriteJson(results, out); break;
     case ReportFormat::kCsv: WriteCsv(results, out); break;
+    case ReportFormat::kMutationTestingJson: WriteSchemaReport(results, SourceIndex(), out); break;
+    case ReportFormat::kMarkdown: WriteMarkdownReport(results, SourceIndex(), out); break;
   }
 }
 

@@ -9,9 +9,15 @@
 
 namespace mutcell {
 
-enum class ReportFormat { kTable, kJson, kCsv };
+enum class ReportFormat {
+  kTable,
+  kJson,
+  kCsv,
+  kMutationTestingJson,  ///< executor/report_schema.h
+  kMarkdown,             ///< executor/report_markdown.h
+};
 
-/// Parses "table", "json" or "csv".
+/// Parses "table", "json", "csv", "mutation-testing-json" or "markdown".
 bool ParseReportFormat(const std::string& s, ReportFormat* out, std::string* err);
 
 /// Writes `results` (one per mutant, run order). JSON: an array of objects with
@@ -22,6 +28,8 @@ bool ParseReportFormat(const std::string& s, ReportFormat* out, std::string* err
 /// comma, quote, CR or LF quoted; empty for null). Table: one row per mutant
 /// (id with control characters shown as \xNN, verdict, exit, signal,
 /// duration, peak memory, attempts) plus a line counting each verdict.
+/// kMutationTestingJson and kMarkdown without source locations (the report
+/// command passes them theirs).
 void WriteReport(const std::vector<ResultRecord>& results, ReportFormat format, std::ostream& out);
 
 }  // namespace mutcell

@@ -1,20 +1,96 @@
 #include "executor/report_command.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "executor/atomic_file.h"
 #include "executor/exit_codes.h"
 #include "executor/journal.h"
+#include "executor/mutant_sources.h"
 #include "executor/report.h"
 #include "executor/report_html.h"
-#include "executor/atomic_file.h"
-#include <sstream>
+#include "executor/report_markdown.h"
+#include "executor/report_schema.h"
 #include "executor/state_dir.h"
 
 namespace mutcell {
+namespace {
+
+// The python3 of the venv mutcell was installed into, else the one on PATH.
+std::string DefaultPython() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    std::filesystem::path beside = exe.parent_path() / "python3";
+    if (access(beside.c_str(), X_OK) == 0) return beside.string();
+  }
+  return "python3";
+}
+
+// A `mutcell run` plan's optional "file" and "line": the whole line is the
+// mutant's place. Files are read relative to the current directory; one
+// that cannot be read leaves its mutants with file:line but no source.
+SourceIndex FromPlan(const std::vector<PlanEntry>& plan) {
+  SourceIndex index;
+  std::map<std::string, std::vector<std::string>> lines;
+  for (const PlanEntry& e : plan) {
+    if (e.file.empty()) continue;
+    MutantSource s;
+    s.file = e.file;
+    s.line = s.end_line = std::max(e.line, 1);
+    s.column = 1;
+    if (!index.files.count(e.file) && !lines.count(e.file)) {
+      std::string text, ignored;
+      auto& split = lines[e.file];
+      if (ReadWholeFile(e.file, &text, &ignored)) {
+        index.files[e.file] = text;
+        std::istringstream in(text);
+        for (std::string l; std::getline(in, l);) split.push_back(l);
+      }
+    }
+    const auto& split = lines[e.file];
+    if (e.line >= 1 && static_cast<size_t>(e.line) <= split.size()) {
+      s.original = split[e.line - 1];
+      s.end_column = static_cast<int>(split[e.line - 1].size()) + 1;
+    } else {
+      s.end_column = 1;  // outside the file: the schema report lists it without a place
+    }
+    index.mutants[e.id] = std::move(s);
+  }
+  return index;
+}
+
+// Files, lines and diffs for the reports that show code: from mutmut's
+// mutants/ when the project has them, else from the plan. Without either,
+// the reports still list every mutant, only without a place.
+SourceIndex Locate(const ReportArgs& args, const StatePaths& paths, const std::vector<PlanEntry>& plan) {
+  SourceIndex index;
+  std::string project = args.project.empty() ? "." : args.project;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(std::filesystem::path(project) / "mutants", ec)) {
+    if (!args.project.empty()) spdlog::warn("{}: no mutants/ directory; the report has no file locations", project);
+    return FromPlan(plan);
+  }
+  std::vector<std::string> warnings;
+  std::string err;
+  if (!LocateMutmutMutants(project, args.python.empty() ? DefaultPython() : args.python, paths.dir, &index,
+                           &warnings, &err)) {
+    spdlog::warn("cannot locate the mutants in the source ({}); the report has no file locations", err);
+    return FromPlan(plan);
+  }
+  for (const std::string& w : warnings) spdlog::warn("{}", w);
+  return index;
+}
+
+}  // namespace
 
 int ReportCommand(const ReportArgs& args) {
   ReportFormat format;
@@ -45,16 +121,24 @@ int ReportCommand(const ReportArgs& args) {
     });
     if (shown.size() > args.top) shown.resize(args.top);
   }
+  const bool shows_code = format == ReportFormat::kMutationTestingJson || format == ReportFormat::kMarkdown ||
+                          !args.html_path.empty();
+  const SourceIndex sources = shows_code ? Locate(args, paths, plan) : SourceIndex();
   if (!args.html_path.empty()) {
+    HtmlReportOptions options;
+    options.sources = &sources;
+    if (!ReadElementsBundle(&options.elements_js, &err)) spdlog::warn("--html: {}", err);
     std::ostringstream page;
-    WriteHtmlReport(results, page);
+    WriteHtmlReport(results, options, page);
     if (!WriteFileAtomically(args.html_path, page.str(), &err)) {
       spdlog::error("--html: {}", err);
       return kExitInternal;
     }
     std::fprintf(stderr, "wrote %s (%zu mutants)\n", args.html_path.c_str(), results.size());
   }
-  WriteReport(shown, format, std::cout);
+  if (format == ReportFormat::kMutationTestingJson) WriteSchemaReport(shown, sources, std::cout);
+  else if (format == ReportFormat::kMarkdown) WriteMarkdownReport(shown, sources, std::cout);
+  else WriteReport(shown, format, std::cout);
   std::cout.flush();
   if (complete)
     std::fprintf(stderr, "complete: %zu of %zu mutants have a verdict\n", results.size(), plan.size());

@@ -1,11 +1,18 @@
 #include "executor/report_html.h"
 
+#include "executor/install_paths.h"
+
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <numeric>
 #include <optional>
 
+#include "executor/atomic_file.h"
+#include "executor/report_schema.h"
 #include "limits/size.h"
 
 namespace mutcell {
@@ -22,6 +29,8 @@ constexpr int kPlotW = kWidth - kLeft - kRight;
 constexpr int kPlotH = kHeight - kTop - kBottom;
 /// More mutants than this share a column: the column shows the group's highest peak.
 constexpr size_t kMaxColumns = kPlotW;
+/// Survivors whose diff is printed below the chart (the page stays small).
+constexpr size_t kMaxSurvivorDiffs = 200;
 
 const char* VerdictColor(Verdict v) {
   switch (v) {
@@ -69,18 +78,31 @@ size_t ValidUtf8Length(const std::string& s, size_t i) {
   return 0;
 }
 
-// A "nice" tick step in bytes: 1, 2 or 5 times a power of 1024's multiples
-// read naturally ("256 MiB", "1 GiB"), at most ~6 ticks up to `top`.
-uint64_t TickStep(uint64_t top) {
-  uint64_t unit = 1;
+// Powers of two from `lo` to `hi` (both powers of two), every `factor`-th so
+// at most ~7 ticks are drawn.
+std::vector<uint64_t> LogTicks(uint64_t lo, uint64_t hi) {
+  uint64_t factor = 2;
   while (true) {
-    for (uint64_t m : {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}) {
-      uint64_t step = m * unit;
-      if (top / step <= 6) return step;
-    }
-    if (unit >= (uint64_t{1} << 50)) return uint64_t{1} << 60;
-    unit <<= 10;
+    size_t n = 0;
+    for (uint64_t t = lo; t <= hi && t != 0; t *= factor) ++n;
+    if (n <= 7) break;
+    factor *= 2;
   }
+  std::vector<uint64_t> ticks;
+  for (uint64_t t = lo; t <= hi && t != 0; t *= factor) ticks.push_back(t);
+  return ticks;
+}
+
+uint64_t PowerOfTwoAtMost(uint64_t v) {
+  uint64_t p = 1;
+  while (p <= v / 2) p *= 2;
+  return p;
+}
+
+uint64_t PowerOfTwoAtLeast(uint64_t v) {
+  uint64_t p = 1;
+  while (p < v && p < (uint64_t{1} << 62)) p *= 2;
+  return p;
 }
 
 struct Column {
@@ -94,7 +116,8 @@ struct Column {
 
 class Page {
  public:
-  Page(const std::vector<ResultRecord>& results) : r_(results) {
+  Page(const std::vector<ResultRecord>& results, const HtmlReportOptions& options)
+      : r_(results), options_(options) {
     order_.resize(r_.size());
     std::iota(order_.begin(), order_.end(), size_t{0});
     std::stable_sort(order_.begin(), order_.end(),
@@ -106,6 +129,8 @@ class Page {
     Head();
     Summary();
     Chart();
+    Elements();
+    Survivors();
     Table();
     Script();
     s_ += "</body>\n</html>\n";
@@ -121,7 +146,7 @@ class Page {
         // Everything is inline; forbid any fetch so an untrusted id can never
         // make the page reach the network.
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         "<title>mutcell: memory per mutant</title>\n<style>\n"
         "body{font:14px/1.4 system-ui,sans-serif;margin:20px;color:#222;background:#fff}\n"
@@ -144,6 +169,11 @@ class Page {
         "td.id{white-space:normal;word-break:break-all;max-width:520px;font-family:monospace}\n"
         "tr.v-oom td.v{color:#d62728;font-weight:bold}\n"
         "tr.v-timeout td.v{color:#8e44ad;font-weight:bold}\n"
+        "h2{font-size:16px;margin:18px 0 6px}\n"
+        "#survivors pre{background:#f7f7f7;border:1px solid #e4e4e4;padding:6px 8px;margin:4px 0 10px;"
+        "font-size:12px;overflow:auto}\n"
+        "#survivors .add{color:#1a7f37}#survivors .del{color:#cf222e}#survivors .hunk{color:#8250df}\n"
+        "#survivors h3{font-size:13px;margin:8px 0 0;font-family:monospace;font-weight:normal}\n"
         "</style>\n</head>\n<body>\n";
   }
 
@@ -159,6 +189,17 @@ class Page {
     for (const auto& [name, n] : counts) {
       s_ += " &middot; " + name + " <b>" + std::to_string(n) + "</b>";
     }
+    size_t caught = 0, judged = 0;
+    for (const ResultRecord& rec : r_) {
+      bool c = rec.verdict == Verdict::kKilled || rec.verdict == Verdict::kTimeout ||
+               rec.verdict == Verdict::kOom || rec.verdict == Verdict::kCrashed;
+      caught += c;
+      judged += c || rec.verdict == Verdict::kSurvived;
+    }
+    if (judged > 0) {
+      s_ += " &middot; mutation score <b id=\"score\">" +
+            Num(100.0 * static_cast<double>(caught) / static_cast<double>(judged), "%.1f") + "%</b>";
+    }
     if (!r_.empty()) {
       s_ += " &middot; highest peak <b>" + FormatSize(r_[top].peak_memory_bytes) + "</b> (" +
             HtmlEscape(r_[top].id) + ")";
@@ -166,8 +207,11 @@ class Page {
     s_ += "</p>\n";
   }
 
+  // Log scale: a run whose mutants all stay small still shows their
+  // differences, and a limit far above them stays on the chart.
   double Y(uint64_t bytes) const {
-    double v = static_cast<double>(bytes) / static_cast<double>(ymax_);
+    double lo = std::log2(static_cast<double>(ymin_)), hi = std::log2(static_cast<double>(ymax_));
+    double v = (std::log2(static_cast<double>(std::max(bytes, ymin_))) - lo) / (hi - lo);
     return kTop + kPlotH * (1.0 - std::min(v, 1.0));
   }
 
@@ -220,13 +264,16 @@ class Page {
 
   void Chart() {
     std::vector<Column> cols = Columns();
-    uint64_t top = 1 << 20;
+    uint64_t top = 1 << 20, bottom = UINT64_MAX;
     for (const ResultRecord& rec : r_) {
       top = std::max({top, rec.peak_memory_bytes, rec.cell_limit_bytes,
                       rec.zygote_memory_bytes.value_or(0)});
+      for (uint64_t v : {rec.peak_memory_bytes, rec.cell_limit_bytes, rec.zygote_memory_bytes.value_or(0)})
+        if (v > 0) bottom = std::min(bottom, v);
     }
-    const uint64_t step = TickStep(top + top / 12);
-    ymax_ = (top + top / 12 + step - 1) / step * step;
+    if (bottom == UINT64_MAX) bottom = 1 << 20;
+    ymax_ = PowerOfTwoAtLeast(top + top / 8);
+    ymin_ = std::max<uint64_t>(4096, std::min(PowerOfTwoAtMost(bottom / 2), ymax_ / 4));
     const double colw = cols.empty() ? kPlotW : static_cast<double>(kPlotW) / cols.size();
     const bool grouped = r_.size() > cols.size();
 
@@ -235,7 +282,7 @@ class Page {
           "\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"chart-title\">\n"
           "<title id=\"chart-title\">Peak memory per mutant in run order</title>\n";
     // Grid and y axis.
-    for (uint64_t t = 0; t <= ymax_; t += step) {
+    for (uint64_t t : LogTicks(ymin_, ymax_)) {
       std::string y = Num(Y(t));
       s_ += "<line x1=\"" + std::to_string(kLeft) + "\" x2=\"" + std::to_string(kLeft + kPlotW) +
             "\" y1=\"" + y + "\" y2=\"" + y + "\" stroke=\"#e4e4e4\"/>"
@@ -250,7 +297,7 @@ class Page {
                          " columns: each shows its highest peak"
                    : std::string()) +
           "</text>\n<text transform=\"translate(14 " + std::to_string(kTop + kPlotH / 2) +
-          ") rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#444\">peak memory</text>\n";
+          ") rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#444\">peak memory (log scale)</text>\n";
 
     // Bars.
     s_ += "<g id=\"bars\">\n";
@@ -263,7 +310,7 @@ class Page {
       double y = Y(rec.peak_memory_bytes);
       double h = kTop + kPlotH - y;
       if (h < 0.8 && rec.peak_memory_bytes > 0) h = 0.8, y = kTop + kPlotH - h;
-      s_ += "<rect class=\"bar\" x=\"" + Num(x, "%.2f") + "\" y=\"" + Num(y, "%.2f") +
+      s_ += "<rect class=\"bar\" data-verdict=\"" + std::string(VerdictName(rec.verdict)) + "\" x=\"" + Num(x, "%.2f") + "\" y=\"" + Num(y, "%.2f") +
             "\" width=\"" + Num(w, "%.2f") + "\" height=\"" + Num(h, "%.2f") + "\" fill=\"" +
             VerdictColor(rec.verdict) + "\"><title>#" + std::to_string(col.top + 1) + " " +
             HtmlEscape(rec.id) + "\n" + std::string(VerdictName(rec.verdict)) + ", peak " +
@@ -339,6 +386,70 @@ class Page {
         "fork</span>"
         "<span>&#9660; oom &nbsp; &#9679; timeout (marks above the bar)</span>"
         "</figcaption>\n</figure>\n";
+  }
+
+  // The standard mutation-testing-elements view of the same results (score,
+  // files, each mutant in its source). The bundle is inline: the page never
+  // fetches anything. The report is JSON data in its own script element.
+  void Elements() {
+    if (options_.elements_js.empty()) return;
+    std::string lower = options_.elements_js;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    // Would end or nest the inline script early; never seen in a release.
+    if (lower.find("</script") != std::string::npos || lower.find("<script") != std::string::npos) return;
+    static const SourceIndex kNone;
+    s_ += "<h2>Mutants by file</h2>\n<mutation-test-report-app id=\"mte\" title-postfix=\"mutcell\">"
+          "</mutation-test-report-app>\n<script type=\"application/json\" id=\"mutation-report\">" +
+          SchemaReportForHtml(r_, options_.sources ? *options_.sources : kNone) + "</script>\n<script>\n";
+    s_ += options_.elements_js;
+    s_ +=
+        "\n</script>\n<script>\n"
+        "document.getElementById('mte').report="
+        "JSON.parse(document.getElementById('mutation-report').textContent);\n"
+        "</script>\n";
+  }
+
+  // Each survivor's diff, as mutmut shows it (`mutmut show NAME`).
+  void Survivors() {
+    if (!options_.sources) return;
+    std::vector<size_t> shown;
+    size_t total = 0;
+    for (size_t p = 0; p < r_.size(); ++p) {
+      if (At(p).verdict != Verdict::kSurvived) continue;
+      ++total;
+      if (shown.size() < kMaxSurvivorDiffs) shown.push_back(p);
+    }
+    if (total == 0) return;
+    s_ += "<section id=\"survivors\">\n<h2>Survivors (" + std::to_string(total) + ")</h2>\n";
+    for (size_t p : shown) {
+      const ResultRecord& rec = At(p);
+      auto it = options_.sources->mutants.find(rec.id);
+      const MutantSource* src = it == options_.sources->mutants.end() ? nullptr : &it->second;
+      s_ += "<div class=\"survivor\"><h3>" + HtmlEscape(rec.id) +
+            (src ? " &middot; " + HtmlEscape(src->file) + ":" + std::to_string(src->line) : std::string()) +
+            "</h3><pre class=\"diff\">";
+      if (!src || src->diff.empty()) {
+        s_ += "(no diff: the mutant's source was not found)";
+      } else {
+        size_t start = 0;
+        while (start <= src->diff.size()) {
+          size_t end = src->diff.find('\n', start);
+          if (end == std::string::npos) end = src->diff.size();
+          std::string line = src->diff.substr(start, end - start);
+          const char* cls = line.rfind("+++", 0) == 0 || line.rfind("---", 0) == 0 ? "file"
+                            : line.rfind("@@", 0) == 0                              ? "hunk"
+                            : line.rfind("+", 0) == 0                               ? "add"
+                            : line.rfind("-", 0) == 0                               ? "del"
+                                                                                    : "ctx";
+          s_ += std::string("<span class=\"") + cls + "\">" + HtmlEscape(line) + "</span>\n";
+          start = end + 1;
+        }
+      }
+      s_ += "</pre></div>\n";
+    }
+    if (total > shown.size())
+      s_ += "<p>" + std::to_string(total - shown.size()) + " more survivors; see the report above.</p>\n";
+    s_ += "</section>\n";
   }
 
   void Table() {
@@ -418,7 +529,8 @@ class Page {
 
   const std::vector<ResultRecord>& r_;
   std::vector<size_t> order_;  // positions in run order -> index in r_
-  uint64_t ymax_ = 1;
+  uint64_t ymax_ = 2, ymin_ = 1;
+  const HtmlReportOptions& options_;
   std::string s_;
 };
 
@@ -454,9 +566,32 @@ std::string HtmlEscape(const std::string& text) {
   return out;
 }
 
-void WriteHtmlReport(const std::vector<ResultRecord>& results, std::ostream& out) {
-  Page page(results);
+void WriteHtmlReport(const std::vector<ResultRecord>& results, const HtmlReportOptions& options,
+                     std::ostream& out) {
+  Page page(results, options);
   out << page.Render();
+}
+
+void WriteHtmlReport(const std::vector<ResultRecord>& results, std::ostream& out) {
+  WriteHtmlReport(results, HtmlReportOptions(), out);
+}
+
+std::string ElementsBundlePath() {
+  if (const char* env = std::getenv("MUTCELL_ELEMENTS_JS"); env && *env) return env;
+  std::string path, err;
+  if (FindScript(kElementsBundleName, &path, &err)) return path;
+  return MUTCELL_ELEMENTS_JS;  // the build tree's npm install
+}
+
+bool ReadElementsBundle(std::string* js, std::string* err) {
+  const std::string path = ElementsBundlePath();
+  if (!ReadWholeFile(path, js, err)) {
+    *err += " (the page has the memory view and the table only; ./dev build installs "
+            "mutation-testing-elements with npm)";
+    js->clear();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace mutcell

@@ -43,7 +43,7 @@ std::string Render(const std::vector<ResultRecord>& rs, ReportFormat f) {
   return out.str();
 }
 
-TEST(ReportFormatTest, ParsesTheThreeNames) {
+TEST(ReportFormatTest, ParsesTheFiveNames) {
   ReportFormat f = ReportFormat::kTable;
   std::string err;
   ASSERT_TRUE(ParseReportFormat("json", &f, &err));
@@ -52,8 +52,12 @@ TEST(ReportFormatTest, ParsesTheThreeNames) {
   EXPECT_EQ(f, ReportFormat::kCsv);
   ASSERT_TRUE(ParseReportFormat("table", &f, &err));
   EXPECT_EQ(f, ReportFormat::kTable);
+  ASSERT_TRUE(ParseReportFormat("mutation-testing-json", &f, &err));
+  EXPECT_EQ(f, ReportFormat::kMutationTestingJson);
+  ASSERT_TRUE(ParseReportFormat("markdown", &f, &err));
+  EXPECT_EQ(f, ReportFormat::kMarkdown);
   EXPECT_FALSE(ParseReportFormat("JSON", &f, &err));
-  EXPECT_EQ(err, "unknown report format 'JSON' (use table, json or csv)");
+  EXPECT_EQ(err, "unknown report format 'JSON' (use table, json, csv, mutation-testing-json or markdown)");
   EXPECT_FALSE(ParseReportFormat("", &f, &err));
 }
 

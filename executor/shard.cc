@@ -196,7 +196,8 @@ bool ReadShardRecord(const StatePaths& paths, ShardRecord* out, bool* exists, st
     if (!MakeSpec(index, count, path, doc.value("source", std::string()), &r.spec, err)) return false;
     r.plan_fingerprint = doc.at("plan_fingerprint").get<std::string>();
     for (const auto& m : doc.at("plan"))
-      r.plan.push_back({m.at("id").get<std::string>(), m.at("fingerprint").get<std::string>()});
+      r.plan.push_back({m.at("id").get<std::string>(), m.at("fingerprint").get<std::string>(), m.value("file", ""),
+                        m.value("line", 0)});
     for (const auto& id : doc.at("share")) r.share.push_back(id.get<std::string>());
     *out = std::move(r);
   } catch (const std::exception& e) {
@@ -224,7 +225,11 @@ bool ApplyShard(const ShardSpec& spec, const StatePaths& paths, const Plan& whol
   }
   if (!EnsureStateDir(paths, err)) return false;
   nlohmann::json entries = nlohmann::json::array();
-  for (const Mutant& m : whole.mutants) entries.push_back({{"id", m.id}, {"fingerprint", m.fingerprint}});
+  for (const Mutant& m : whole.mutants) {
+    entries.push_back({{"id", m.id}, {"fingerprint", m.fingerprint}});
+    if (!m.file.empty()) entries.back()["file"] = m.file;  // for the merged reports
+    if (m.line > 0) entries.back()["line"] = m.line;
+  }
   std::vector<Mutant> share = SelectShard(whole.mutants, spec);
   std::unordered_set<std::string> in_share;
   nlohmann::json share_ids = nlohmann::json::array();

@@ -40,10 +40,17 @@ bool WritePlanIndex(const StatePaths& paths, const Plan& plan, std::string* err)
   text += ",\"mutants\":[";
   for (size_t i = 0; i < plan.mutants.size(); ++i) {
     const Mutant& m = plan.mutants[i];
-    text += i ? ",{\"fingerprint\":" : "{\"fingerprint\":";
+    text += i ? ",{" : "{";
+    if (!m.file.empty()) {  // only when given: older indexes stay byte-identical
+      text += "\"file\":";
+      AppendJsonString(&text, m.file);
+      text += ',';
+    }
+    text += "\"fingerprint\":";
     AppendJsonString(&text, m.fingerprint);
     text += ",\"id\":";
     AppendJsonString(&text, m.id);
+    if (m.line > 0) text += ",\"line\":" + std::to_string(m.line);
     text += '}';
   }
   text += "],\"plan\":";
@@ -62,8 +69,14 @@ bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::st
   try {
     nlohmann::json doc = nlohmann::json::parse(text);
     out->clear();
-    for (const auto& m : doc.at("mutants"))
-      out->push_back({m.at("id").get<std::string>(), m.at("fingerprint").get<std::string>()});
+    for (const auto& m : doc.at("mutants")) {
+      PlanEntry e;
+      e.id = m.at("id").get<std::string>();
+      e.fingerprint = m.at("fingerprint").get<std::string>();
+      e.file = m.value("file", "");
+      e.line = m.value("line", 0);
+      out->push_back(std::move(e));
+    }
   } catch (const std::exception& e) {
     *err = paths.plan_index + ": malformed plan index: " + e.what();
     return false;

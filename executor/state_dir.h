@@ -23,6 +23,8 @@ struct StatePaths {
 struct PlanEntry {
   std::string id;
   std::string fingerprint;
+  std::string file;  ///< the plan's optional "file" ("" none)
+  int line = 0;      ///< the plan's optional "line" (0 none)
 };
 
 /// Creates the directory (and logs/) if needed. False with *err otherwise.

@@ -127,5 +127,25 @@ TEST_F(PlanIndexTest, IsWhatNlohmannWroteAndIsNotRewrittenWhenUnchanged) {
   EXPECT_EQ(read[0].fingerprint, "fa2");
 }
 
+TEST_F(PlanIndexTest, KeepsThePlansFileAndLineForTheReports) {
+  StatePaths paths(dir_);
+  std::string err;
+  ASSERT_TRUE(EnsureStateDir(paths, &err)) << err;
+  Plan plan;
+  plan.path = dir_ + "/plan.jsonl";
+  plan.fingerprint = "pfp";
+  plan.mutants = {MutantOf("a", "fa"), MutantOf("b", "fb")};
+  plan.mutants[0].file = "src/m.py";
+  plan.mutants[0].line = 7;
+  ASSERT_TRUE(WritePlanIndex(paths, plan, &err)) << err;
+  std::vector<PlanEntry> read;
+  ASSERT_TRUE(ReadPlanIndex(paths, &read, &err)) << err;
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].file, "src/m.py");
+  EXPECT_EQ(read[0].line, 7);
+  EXPECT_EQ(read[1].file, "");
+  EXPECT_EQ(read[1].line, 0);
+}
+
 }  // namespace
 }  // namespace mutcell

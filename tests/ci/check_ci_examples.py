@@ -123,6 +123,8 @@ def github(mutcell, work, plan, expected):
     os.symlink(mutcell, os.path.join(job, "bin", "mutcell"))
     env = {k: str(v) for k, v in wf["env"].items()}
     env["MAX_SURVIVOR_RATE"] = "0.9"
+    summary = os.path.join(job, "step-summary.md")
+    env["GITHUB_STEP_SUMMARY"] = summary
     for s in merge_runs:
         if s.get("shell", "").startswith("python3"):
             p = run(["python3", "-c", s["run"]], cwd=job, env=env)
@@ -130,6 +132,16 @@ def github(mutcell, work, plan, expected):
             p = run(["bash", "-e", "-c", s["run"]], cwd=job, env=env)
         check(p.returncode == 0, f"workflow merge step runs: {s.get('name', s['run'].splitlines()[0])}")
     check(os.path.exists(os.path.join(job, "mutation-report.html")), "the HTML report is written")
+    md = open(summary).read() if os.path.exists(summary) else ""
+    check("## mutcell: mutation score" in md and f"| **total** | **{len(expected)}** |" in md,
+          "the markdown summary is appended to $GITHUB_STEP_SUMMARY")
+    try:
+        schema_doc = json.load(open(os.path.join(job, "mutation-testing-report.json")))
+    except (OSError, ValueError):
+        schema_doc = {}
+    check(schema_doc.get("schemaVersion") == "2" and
+          sum(len(f["mutants"]) for f in schema_doc.get("files", {}).values()) == len(expected),
+          "the mutation-testing JSON is written with every mutant")
     check(verdicts(mutcell, os.path.join(job, "merged")) == expected, "workflow: merged verdicts equal one run's")
     env["MAX_SURVIVOR_RATE"] = "0.01"
     gate = next(s for s in merge_runs if s.get("shell", "").startswith("python3"))

@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "executor/report_html.h"
 #include "limits/size.h"
 #include "tests/integration/test_util.h"
@@ -269,6 +271,158 @@ TEST_F(ReportHtmlInChromium, ClickingPeakMemorySortsTheTable) {
   EXPECT_TRUE(std::is_sorted(peaks.rbegin(), peaks.rend())) << "rows are not sorted descending";
   EXPECT_EQ(peaks.front(), 256 * kMiB);
   EXPECT_NE(dom.find("aria-sort=\"descending\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mutcell
+
+namespace mutcell {
+namespace {
+
+// A source file with one line per record in run order (`x7 = 7 - 1` for
+// seq 7), each record's mutant turning its line's `-` into `+`.
+SourceIndex SourcesFor(const std::vector<ResultRecord>& rs) {
+  SourceIndex s;
+  std::string source;
+  for (size_t i = 0; i < rs.size(); ++i) source += "x" + std::to_string(i) + " = " + std::to_string(i) + " - 1\n";
+  s.files["src/runaway/core.py"] = source;
+  for (const ResultRecord& r : rs) {
+    const size_t i = r.seq;
+    MutantSource m;
+    m.file = "src/runaway/core.py";
+    m.line = m.end_line = static_cast<int>(i) + 1;
+    std::string line = "x" + std::to_string(i) + " = " + std::to_string(i) + " - 1";
+    m.column = static_cast<int>(line.find('-')) + 1;
+    m.end_column = m.column + 1;
+    m.original = "-";
+    m.replacement = "+";
+    m.mutator = "OperatorMutation";
+    std::string mutated = line;
+    mutated[line.find('-')] = '+';
+    m.diff = "--- src/runaway/core.py\n+++ src/runaway/core.py\n@@ -" + std::to_string(i + 1) + " +" +
+             std::to_string(i + 1) + " @@\n-" + line + "\n+" + mutated;
+    s.mutants[r.id] = m;
+  }
+  return s;
+}
+
+// The text of <pre id="facts"> in a dumped DOM, unescaped.
+std::string Facts(const std::string& dom) {
+  const std::string open = "<pre id=\"facts\">";
+  size_t b = dom.find(open);
+  if (b == std::string::npos) return "";
+  b += open.size();
+  size_t e = dom.find("</pre>", b);
+  std::string t = dom.substr(b, e - b), out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t.compare(i, 4, "&lt;") == 0) out += '<', i += 3;
+    else if (t.compare(i, 4, "&gt;") == 0) out += '>', i += 3;
+    else if (t.compare(i, 5, "&amp;") == 0) out += '&', i += 4;
+    else if (t.compare(i, 6, "&quot;") == 0) out += '"', i += 5;
+    else if (t.compare(i, 6, "&nbsp;") == 0) out += ' ', i += 5;
+    else out += t[i];
+  }
+  return out;
+}
+
+// Runs in the page after load: waits for the web components to render, reads
+// the score from their shadow DOM, opens the file, selects the first
+// survivor, and measures the memory chart; writes it all as JSON into the
+// light DOM, where --dump-dom sees it.
+const char* kProbe = R"(<pre id="facts"></pre><script>
+(function(){
+function deep(root,sel,out){out=out||[];root.querySelectorAll(sel).forEach(function(e){out.push(e);});
+ root.querySelectorAll('*').forEach(function(e){if(e.shadowRoot)deep(e.shadowRoot,sel,out);});return out;}
+var f={};
+function done(){document.getElementById('facts').textContent=JSON.stringify(f);}
+function later(fn,tries){setTimeout(function(){var ok=false;try{ok=fn();}catch(e){f.error=String(e);done();return;}
+ if(!ok&&tries>0)later(fn,tries-1);else if(!ok){f.error='gave up waiting';done();}},200);}
+var bar=document.querySelector('#bars rect[data-verdict=oom]'),limit=document.getElementById('cell-limit');
+var plot=document.querySelector('#chart > rect[fill=none]');
+if(bar&&limit&&plot){var pb=plot.getBBox();f.oomBarTop=bar.getBBox().y;f.limitY=limit.getBBox().y;
+ f.plotHeight=pb.height;var hs=Array.prototype.map.call(document.querySelectorAll('#bars rect[data-verdict=killed]'),
+ function(r){return r.getBBox().height;});f.smallestKilledBar=Math.min.apply(null,hs);}
+f.summaryScore=(document.getElementById('score')||{}).textContent||null;
+f.survivorDiffAdds=Array.prototype.map.call(document.querySelectorAll('#survivors .add'),function(e){return e.textContent;});
+later(function(){
+ var scores=deep(document,'td span').map(function(e){return e.textContent.trim();})
+   .filter(function(t){return /^\d+\.\d\d$/.test(t);});
+ if(!scores.length)return false;
+ f.elementsScores=scores;
+ var link=deep(document,'a').filter(function(a){return /#mutant\//.test(a.getAttribute('href'));})[0];
+ f.fileLink=link?link.getAttribute('href'):null;
+ if(!link){done();return true;}
+ location.hash=link.getAttribute('href').replace(/^.*#/,'#');
+ later(function(){
+  var dots=deep(document,'svg').filter(function(s){var t=s.querySelector('title');return t&&/Survived/.test(t.textContent);});
+  if(!dots.length)return false;
+  f.survivorDots=dots.length;
+  dots[0].dispatchEvent(new MouseEvent('click',{bubbles:true,composed:true}));
+  later(function(){
+   var rows=deep(document,'tr').filter(function(r){return /diff-(old|new)/.test(r.className);});
+   if(!rows.length)return false;
+   f.diffOld=rows.filter(function(r){return /diff-old/.test(r.className);}).map(function(r){return r.querySelector('td.code').textContent.trim().split('\n')[0];});
+   f.diffNew=rows.filter(function(r){return /diff-new/.test(r.className);}).map(function(r){return r.querySelector('td.code').textContent.trim().split('\n')[0];});
+   done();return true;},40);
+  return true;},40);
+ return true;},40);
+})();
+</script>)";
+
+TEST_F(ReportHtmlInChromium, ElementsShowTheScoreAndASurvivorsDiffAndTheMemoryViewTheOomAtItsLimit) {
+  HtmlReportOptions options;
+  std::string err;
+  if (!ReadElementsBundle(&options.elements_js, &err)) {
+    GTEST_SKIP() << "mutation-testing-elements is not installed (" << err << "); the elements view was NOT checked";
+  }
+  std::vector<ResultRecord> rs = RunawayLikeRecords();
+  SourceIndex sources = SourcesFor(rs);
+  options.sources = &sources;
+  std::ostringstream html;
+  WriteHtmlReport(rs, options, html);
+  std::string text = html.str();
+  text.insert(text.rfind("</body>"), kProbe);
+  std::string page = dir_.Write("elements.html", text);
+
+  const std::string shot = dir_.path() + "/elements.png";
+  std::string blank = dir_.Write("blank.html", "<!DOCTYPE html><html><body></body></html>");
+  ASSERT_EQ(RunChromium(dir_.path(), "file://" + page, {"--screenshot=" + shot, "--virtual-time-budget=15000"},
+                        dir_.path() + "/shot.out"),
+            0)
+      << Slurp(dir_.path() + "/shot.out.stderr");
+  ASSERT_EQ(RunChromium(dir_.path(), "file://" + blank, {"--screenshot=" + dir_.path() + "/blank.png"},
+                        dir_.path() + "/blank.out"),
+            0);
+  std::string png = Slurp(shot), blank_png = Slurp(dir_.path() + "/blank.png");
+  EXPECT_GT(png.size(), 8 * blank_png.size()) << "the screenshot is (nearly) blank";
+  EXPECT_GT(DistinctBytes(png), 250u);
+  if (const char* keep = std::getenv("MUTCELL_KEEP_ELEMENTS_SCREENSHOT")) std::ofstream(keep, std::ios::binary) << png;
+
+  const std::string dom_path = dir_.path() + "/elements-dom.html";
+  ASSERT_EQ(RunChromium(dir_.path(), "file://" + page, {"--dump-dom", "--virtual-time-budget=15000"}, dom_path), 0);
+  const std::string facts_text = Facts(Slurp(dom_path));
+  ASSERT_FALSE(facts_text.empty()) << "the probe did not finish: the web components did not render";
+  nlohmann::json facts = nlohmann::json::parse(facts_text);
+  std::cout << "facts: " << facts.dump() << "\n";
+
+  // 46 killed + 1 oom + 1 timeout caught of 60 (12 survived): 80%, in
+  // mutcell's summary and in the elements' own metrics table.
+  EXPECT_EQ(facts["summaryScore"], "80.0%");
+  ASSERT_TRUE(facts.contains("elementsScores")) << facts.dump();
+  EXPECT_EQ(facts["elementsScores"][0], "80.00");
+  // The file view marks every survivor; selecting one shows its diff.
+  EXPECT_EQ(facts["survivorDots"], 12);
+  ASSERT_TRUE(facts.contains("diffOld")) << facts.dump();
+  EXPECT_EQ(facts["diffOld"][0], "x3 = 3 - 1");
+  EXPECT_EQ(facts["diffNew"][0], "x3 = 3 + 1");
+  // mutcell's own list of survivors' diffs (light DOM).
+  ASSERT_EQ(facts["survivorDiffAdds"].size(), 12u);
+  EXPECT_EQ(facts["survivorDiffAdds"][0], "+x3 = 3 + 1");
+  // The memory view: the oom bar reaches the cell-limit line, and on the log
+  // scale the small mutants are not a flat line at the bottom.
+  ASSERT_TRUE(facts.contains("oomBarTop")) << facts.dump();
+  EXPECT_NEAR(facts["oomBarTop"].get<double>(), facts["limitY"].get<double>(), 1.0);
+  EXPECT_GT(facts["smallestKilledBar"].get<double>(), 0.25 * facts["plotHeight"].get<double>());
 }
 
 }  // namespace

@@ -183,5 +183,35 @@ TEST(RunResumeTest, RerunningTheSameCommandRunsOnlyMutantsWithoutAVerdict) {
   EXPECT_NE(rep.err.find("complete"), std::string::npos);
 }
 
+// A plan line's "file" and "line" reach the reports that show code: the
+// markdown names file:line, the mutation-testing JSON places the mutant on
+// that whole line of the file's source.
+TEST(RunReportTest, PlanFileAndLineReachTheMarkdownAndTheMutationTestingJson) {
+  TempDir dir;
+  dir.Write("calc.py", "def add(a, b):\n    return a + b\n");
+  std::string plan = dir.Write("plan.jsonl",
+                               R"({"id": "calc.add_1", "argv": ["true"], "file": "calc.py", "line": 2})"
+                               "\n"
+                               R"({"id": "calc.add_2", "argv": ["false"], "file": "calc.py", "line": 1})"
+                               "\n");
+  std::string state = dir.path() + "/state";
+  ASSERT_EQ(RunMutcell({"run", "--plan", plan, "--state-dir", state, "--backend", "none"}).exit_code, 0);
+  CommandResult md = RunMutcell({"report", "--state-dir", state, "--format", "markdown"}, dir.path());
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| <code>calc.add_1</code> | <code>calc.py:2</code> |"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("mutation score 50.0%"), std::string::npos) << md.out;
+  CommandResult js = RunMutcell({"report", "--state-dir", state, "--format", "mutation-testing-json"}, dir.path());
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  nlohmann::json doc = nlohmann::json::parse(js.out);
+  const auto& file = doc["files"]["calc.py"];
+  EXPECT_EQ(file["source"], "def add(a, b):\n    return a + b\n");
+  ASSERT_EQ(file["mutants"].size(), 2u) << js.out;
+  EXPECT_EQ(file["mutants"][0]["id"], "calc.add_1");
+  EXPECT_EQ(file["mutants"][0]["status"], "Survived");
+  EXPECT_EQ(file["mutants"][0]["location"]["start"]["line"], 2);
+  EXPECT_EQ(file["mutants"][0]["location"]["end"]["column"], 17);
+  EXPECT_EQ(file["mutants"][1]["status"], "Killed");
+}
+
 }  // namespace
 }  // namespace mutcell::testing
