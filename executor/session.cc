@@ -252,6 +252,17 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
   if (run_oom_kills)
     spdlog::warn("the kernel's OOM killer acted {} times in the run cgroup (a cell's backstop)", run_oom_kills);
+  if (summary.pids_limited)
+    spdlog::warn("{} mutant(s) hit the cell's process limit of {} and are recorded as error (pids-limit), not as "
+                 "verdicts; raise --pids (cell_pids) if the tests need more threads",
+                 summary.pids_limited, cfg.cell_pids);
+  if (!summary.left_behind.empty()) {
+    std::string names;
+    for (size_t i = 0; i < summary.left_behind.size() && i < 10; ++i) names += (i ? ", " : "") + summary.left_behind[i];
+    if (summary.left_behind.size() > 10) names += ", ...";
+    spdlog::warn("{} mutant(s) left memory behind in the run cgroup (journal field left_behind_bytes): {}",
+                 summary.left_behind.size(), names);
+  }
   if (hooks.summarize) hooks.summarize(current, seconds, summary.finished);
   if (summary.stop_signal != 0) {
     std::fprintf(stderr, "%zu of %zu done; run the same command again to resume\n", done, plan.mutants.size());
