@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "executor/interrupt.h"
+#include "executor/output_log.h"
 #include "limits/budget.h"
 #include "sandbox/runner.h"
 
@@ -38,6 +39,8 @@ struct Attempt {
   bool interrupted = false;                   // killed because the run is stopping
   bool main_exited = false;
   bool alone = false;                         // quarantined: nothing else runs meanwhile
+  std::string log_path;                       // "" = output discarded
+  uint64_t log_start = 0;                     // where this attempt's output begins in it
   RunExit exit;
 };
 
@@ -106,6 +109,10 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       o.kernel_oom_kill = u.kernel_oom_kill;
       o.peak_memory_bytes = u.peak_memory_bytes;
       pids_max_hits = u.pids_max_hits;
+      std::string lerr;
+      if (!a.log_path.empty() && !FinishOutputLog(a.log_path, a.log_start, kLogReserveBytes, &lerr) &&
+          o.error.empty())
+        o.error = lerr;
       if (u.left_behind_bytes >= kLeftBehindNoteBytes) left_behind = u.left_behind_bytes;
     }
     // The process limit decided the outcome, not the mutant (a test that
@@ -204,6 +211,14 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     req.timeout_s = timeout;
     if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/cell-" + std::to_string(a.seq) + ".log";
     std::string serr;
+    // The log's space first: output that cannot be captured would make the
+    // tests fail on ENOSPC, which must not become the mutant's verdict.
+    if (!req.log_path.empty() && !ReserveOutputLog(req.log_path, kLogReserveBytes, &a.log_start, &serr)) {
+      a.exit.error = serr;
+      a.main_exited = true;
+      return finish(a);
+    }
+    a.log_path = req.log_path;
     if (!runner_->Start(a.seq, req, a.cell.get(), &serr)) {
       a.exit.error = serr;  // the runner's reason starts with its token (spawn:, zygote:, log-write:)
       a.main_exited = true;

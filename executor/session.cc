@@ -127,6 +127,12 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     return kExitBadInput;
   }
   for (const std::string& w : budget.warnings) spdlog::warn("{}", w);
+  // In every mode: a cell that cannot hold the unmutated tests would judge
+  // every survivor oom. Only a measured clean run can tell (mutmut's).
+  if (hooks.clean_run_peak && !CheckCleanRunFits(*hooks.clean_run_peak, budget.cell_bytes, budget.cell_auto, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
   const std::string memory_line = FormatBudgetLine(facts, budget);
   spdlog::info("memory: {}", memory_line);
 

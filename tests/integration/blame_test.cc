@@ -23,7 +23,9 @@
 namespace mutcell::testing {
 namespace {
 
-std::string FakeZygote() { return std::string(MUTCELL_SOURCE_DIR) + "/tests/python/fake_zygote.py"; }
+std::string FakeZygote() {
+  return std::string(MUTCELL_SOURCE_DIR) + "/tests/python/fake_zygote.py";
+}
 
 class BlameTest : public ::testing::Test {
  protected:
