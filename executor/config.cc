@@ -140,7 +140,12 @@ class Applier {
       return true;
     }
     cfg_->cell_memory_auto = false;
-    return Size(n, name, &cfg_->cell_memory);
+    uint64_t bytes = 0;
+    std::string why;
+    if (!Size(n, name, &bytes)) return false;
+    if (!CheckCellMemory(bytes, &why)) return Fail(n, name, why);
+    cfg_->cell_memory = bytes;
+    return true;
   }
 
   bool SizeOrZero(const toml::node& n, const std::string& name, uint64_t* out) {
@@ -220,6 +225,12 @@ bool IsPyproject(const std::string& path) {
 }
 
 }  // namespace
+
+bool CheckCellMemory(uint64_t bytes, std::string* why) {
+  if (bytes >= kMinCellMemory) return true;
+  *why = FormatSize(bytes) + " is below the " + FormatSize(kMinCellMemory) + " minimum";
+  return false;
+}
 
 bool LoadConfigFile(const std::string& path, Config* cfg, std::string* err) {
   std::string text;

@@ -39,6 +39,14 @@ struct Config {
   std::string invocation = "mutcell";
 };
 
+/// The smallest cell memory limit: below it not even the test's exec fits,
+/// and every mutant would fail in a way that looks like the mutant's doing.
+constexpr uint64_t kMinCellMemory = 1ull << 20;
+
+/// The one check of a fixed cell memory limit, for the config file and the
+/// command line alike. False with *why ("512 B is below the 1 MiB minimum").
+bool CheckCellMemory(uint64_t bytes, std::string* why);
+
 /// Reads a TOML file into *cfg, overriding only the keys present. In a file
 /// named pyproject.toml the keys live in [tool.mutcell] (absent table: no
 /// change); elsewhere at top level. Keys: state_dir, jobs, cell_memory (size

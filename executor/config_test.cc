@@ -181,6 +181,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"cell_memory = \"12XB\"", ":2:15: ", "cell_memory: size '12XB' has an unknown unit 'XB'"},
         BadValue{"cell_memory = \"lots\"", ":2:15: ", "cell_memory: size 'lots' is not a number"},
         BadValue{"cell_memory = \"0\"", ":2:15: ", "greater than 0"},
+        BadValue{"cell_memory = 512", ":2:15: ", "cell_memory: 512 B is below the 1 MiB minimum"},
+        BadValue{"cell_memory = \"64K\"", ":2:15: ", "below the 1 MiB minimum"},
         BadValue{"cell_memory = -5", ":2:15: ", "greater than 0"},
         BadValue{"cell_memory = 1.5", ":2:15: ", "expected a size"},
         BadValue{"cell_memory = \"99999999999T\"", ":2:15: ", "too large"},

@@ -144,7 +144,8 @@ bool ParseRecord(std::string_view line, Parsed* p, std::string* problem) {
         !f.Unsigned("cell_limit_bytes", &r.cell_limit_bytes) || !f.String("backend", &r.backend) ||
         !f.Int("attempts", &r.attempts) || !f.String("error", &r.error) ||
         !f.Optional("zygote_generation", &r.zygote_generation) ||
-        !f.Optional("zygote_memory_bytes", &r.zygote_memory_bytes) || !f.Unsigned("seq", &r.seq)) {
+        !f.Optional("zygote_memory_bytes", &r.zygote_memory_bytes) || !f.Unsigned("seq", &r.seq) ||
+        !f.Unsigned("pids_max_hits", &r.pids_max_hits) || !f.Unsigned("left_behind_bytes", &r.left_behind_bytes)) {
       *problem = "result: " + f.problem;
       return false;
     }
@@ -217,6 +218,11 @@ bool ParseRecordFast(std::string_view line, Parsed* p) {
     } else if (key == "peak_memory_bytes" || key == "cell_limit_bytes" || key == "seq") {
       uint64_t* out = key == "seq" ? &r.seq : key == "peak_memory_bytes" ? &r.peak_memory_bytes : &r.cell_limit_bytes;
       bit = key == "seq" ? 7 : key == "peak_memory_bytes" ? 8 : 9;
+      ok = is_unsigned();
+      *out = n.magnitude;
+    } else if (key == "pids_max_hits" || key == "left_behind_bytes") {
+      uint64_t* out = key == "pids_max_hits" ? &r.pids_max_hits : &r.left_behind_bytes;
+      bit = key == "pids_max_hits" ? 14 : 15;
       ok = is_unsigned();
       *out = n.magnitude;
     } else if (key == "backend") {
@@ -330,6 +336,15 @@ std::string JournalLine(const ResultRecord& r) {
   optional_int(&j, r.zygote_memory_bytes);
   j += ",\"seq\":";
   j += std::to_string(r.seq);
+  // Optional facts, only when they happened: old journals and readers stay as they were.
+  if (r.pids_max_hits) {
+    j += ",\"pids_max_hits\":";
+    j += std::to_string(r.pids_max_hits);
+  }
+  if (r.left_behind_bytes) {
+    j += ",\"left_behind_bytes\":";
+    j += std::to_string(r.left_behind_bytes);
+  }
   j += '}';
   return j;
 }

@@ -46,6 +46,13 @@ struct ResultRecord {
   std::optional<int> zygote_generation;
   std::optional<uint64_t> zygote_memory_bytes;
   uint64_t seq = 0;               ///< run order
+  /// Forks the cell refused at its process limit (pids.events "max"); > 0
+  /// makes the attempt an `error` ("pids-limit: ..."). Written only when > 0.
+  uint64_t pids_max_hits = 0;
+  /// Unreclaimable memory (shmem: files in /dev/shm or a tmpfs, memfds passed
+  /// on) the cell still held once its processes were gone, which stays
+  /// charged to the run cgroup. Written only when > 0.
+  uint64_t left_behind_bytes = 0;
 };
 
 /// What a journal holds after load.

@@ -142,8 +142,8 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
       spdlog::error("--cell-memory: {}", err);
       return false;
     }
-    if (bytes < (1u << 20)) {
-      spdlog::error("--cell-memory: {} is below the 1 MiB minimum", FormatSize(bytes));
+    if (!CheckCellMemory(bytes, &err)) {
+      spdlog::error("--cell-memory: {}", err);
       return false;
     }
     cfg->cell_memory = bytes;

@@ -115,6 +115,8 @@ void WriteJson(const std::vector<ResultRecord>& results, std::ostream& out) {
     j["zygote_generation"] = r.zygote_generation ? nlohmann::ordered_json(*r.zygote_generation) : nullptr;
     j["zygote_memory_bytes"] = r.zygote_memory_bytes ? nlohmann::ordered_json(*r.zygote_memory_bytes) : nullptr;
     j["seq"] = r.seq;
+    if (r.pids_max_hits) j["pids_max_hits"] = r.pids_max_hits;
+    if (r.left_behind_bytes) j["left_behind_bytes"] = r.left_behind_bytes;
     arr.push_back(std::move(j));
   }
   out << arr.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';

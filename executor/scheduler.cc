@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "executor/interrupt.h"
+#include "executor/output_log.h"
 #include "limits/budget.h"
 #include "sandbox/runner.h"
 
@@ -37,13 +38,24 @@ struct Attempt {
   bool limit_reached = false;
   bool interrupted = false;                   // killed because the run is stopping
   bool main_exited = false;
+  bool alone = false;                         // quarantined: nothing else runs meanwhile
+  std::string log_path;                       // "" = output discarded
+  uint64_t log_start = 0;                     // where this attempt's output begins in it
   RunExit exit;
 };
 
 struct Pending {
   const Mutant* mutant;
   int attempt_no;
+  // A retry after its fork server died with it in flight: it runs with no
+  // other attempt anywhere, so a second death names the culprit and a
+  // neighbour's death cannot take it down again.
+  bool alone = false;
 };
+
+// A cell that still holds this much unreclaimable memory once empty is named
+// (journal, summary); less is what a log file on a tmpfs costs.
+constexpr uint64_t kLeftBehindNoteBytes = 1ull << 20;
 
 }  // namespace
 
@@ -59,6 +71,10 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   int seen_interrupts = 0;
   Clock::time_point last_sync = Clock::now();
   bool run_failed = false;
+  bool left_behind_seen = false;  // a finished cell left memory behind: measure the run cgroup
+  bool leftover_stale = true;
+  uint64_t leftover_bytes = 0;
+  Clock::time_point leftover_read{};
   // Admission: a cell starts only when its limit fits in what the budget has
   // left after the cells running now and the fork servers.
   const uint64_t cell_bytes = opts_.limits.memory_bytes;
@@ -68,9 +84,13 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   // Records a finished attempt, or queues a retry. Returns false if the journal failed.
   auto finish = [&](Attempt& a) -> bool {
     admission.Release(cell_bytes);
+    leftover_stale = true;
     Outcome o;
     o.started = a.exit.error.empty();
     o.error = a.exit.error;
+    o.runner_died = a.exit.zygote_died;
+    o.ran_alone = a.alone;
+    uint64_t pids_max_hits = 0, left_behind = 0;
     o.exit_code = a.exit.exit_code;
     o.signal = a.exit.signal;
     o.timed_out = a.timed_out;
@@ -88,6 +108,27 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       o.limit_reached = o.limit_reached || u.limit_reached;
       o.kernel_oom_kill = u.kernel_oom_kill;
       o.peak_memory_bytes = u.peak_memory_bytes;
+      pids_max_hits = u.pids_max_hits;
+      std::string lerr;
+      if (!a.log_path.empty() && !FinishOutputLog(a.log_path, a.log_start, kLogReserveBytes, &lerr) &&
+          o.error.empty())
+        o.error = lerr;
+      if (u.left_behind_bytes >= kLeftBehindNoteBytes) left_behind = u.left_behind_bytes;
+    }
+    // The process limit decided the outcome, not the mutant (a test that
+    // needs more threads than --pids fails): an error, unless the memory
+    // limit was reached first (that is the mutant's own verdict, oom).
+    if (o.error.empty() && pids_max_hits > 0 && !o.limit_reached && !o.kernel_oom_kill)
+      o.error = "pids-limit: " + std::to_string(pids_max_hits) + " fork(s) refused at the cell's limit of " +
+                std::to_string(opts_.limits.pids_max) + " processes (--pids)";
+    if (o.runner_died && o.ran_alone)
+      o.error = "zygote: the fork server died while this mutant ran alone (" + o.error + ")";
+    if (left_behind) {
+      left_behind_seen = true;
+      summary->left_behind.push_back(a.mutant->id);
+      spdlog::warn("{}: left {} MiB behind in the run cgroup after its cell was removed (files in /dev/shm or a "
+                   "tmpfs, or a memfd passed on); admission counts it from now on",
+                   a.mutant->id, left_behind >> 20);
     }
     if (run_failed) return true;  // nothing more can be recorded
     if (a.interrupted && !o.limit_reached && !o.kernel_oom_kill) {
@@ -96,8 +137,10 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     }
     Verdict v = DeriveVerdict(o);
     if (v == Verdict::kError && a.attempt_no < opts_.max_attempts && !stopping) {
-      spdlog::warn("{}: attempt {} failed ({}); retrying", a.mutant->id, a.attempt_no, o.error);
-      queue.push_front({a.mutant, a.attempt_no + 1});
+      const bool alone = a.alone || o.runner_died;
+      spdlog::warn("{}: attempt {} failed ({}); retrying{}", a.mutant->id, a.attempt_no, o.error,
+                   alone ? " alone" : "");
+      queue.push_front({a.mutant, a.attempt_no + 1, alone});
       return true;
     }
     ResultRecord r;
@@ -115,6 +158,9 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     r.zygote_generation = a.exit.zygote_generation;
     r.zygote_memory_bytes = a.exit.zygote_memory_bytes;
     r.seq = a.seq;
+    r.pids_max_hits = pids_max_hits;
+    r.left_behind_bytes = left_behind;
+    if (pids_max_hits) summary->pids_limited++;
     std::string jerr;
     if (!journal_->Append(r, &jerr)) {
       *err = jerr;
@@ -138,6 +184,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     Attempt a;
     a.mutant = p.mutant;
     a.attempt_no = p.attempt_no;
+    a.alone = p.alone;
     a.start = Clock::now();
     double timeout = p.mutant->timeout_s.value_or(opts_.default_timeout_s);
     a.deadline = a.start + Seconds(timeout);
@@ -150,7 +197,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       std::string cerr;
       a.cell = backend_->CreateCell(a.seq, opts_.limits, &cerr);
       if (!a.cell) {
-        a.exit.error = "cannot create cell: " + cerr;
+        a.exit.error = "cell: cannot create it: " + cerr;
         a.main_exited = true;
         return finish(a);
       }
@@ -164,8 +211,16 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     req.timeout_s = timeout;
     if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/cell-" + std::to_string(a.seq) + ".log";
     std::string serr;
+    // The log's space first: output that cannot be captured would make the
+    // tests fail on ENOSPC, which must not become the mutant's verdict.
+    if (!req.log_path.empty() && !ReserveOutputLog(req.log_path, kLogReserveBytes, &a.log_start, &serr)) {
+      a.exit.error = serr;
+      a.main_exited = true;
+      return finish(a);
+    }
+    a.log_path = req.log_path;
     if (!runner_->Start(a.seq, req, a.cell.get(), &serr)) {
-      a.exit.error = "cannot start: " + serr;
+      a.exit.error = serr;  // the runner's reason starts with its token (spawn:, zygote:, log-write:)
       a.main_exited = true;
       return finish(a);
     }
@@ -176,9 +231,25 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   while (true) {
     while (!stopping && !run_failed && !queue.empty() && runner_->CanStart() &&
            running.size() < static_cast<size_t>(std::max(1, opts_.jobs))) {
-      if (!admission.TryReserve(cell_bytes)) {
+      bool alone_running = false;
+      for (auto& [seq, a] : running) alone_running = alone_running || a.alone;
+      if (alone_running || (queue.front().alone && !running.empty())) break;
+      // What removed cells left behind is charged to the run cgroup: counted,
+      // so the run cgroup never reaches its limit (a kernel OOM kill there,
+      // or every cell's OOM notification at once).
+      if (left_behind_seen && (leftover_stale || Clock::now() - leftover_read >= Seconds(0.25))) {
+        leftover_bytes = backend_->RunLeftBehindBytes();
+        leftover_read = Clock::now();
+        leftover_stale = false;
+      }
+      const uint64_t leftover = left_behind_seen ? leftover_bytes : 0;
+      if (!admission.Fits(cell_bytes) || !admission.Fits(cell_bytes + leftover) ||
+          !admission.TryReserve(cell_bytes)) {
         if (running.empty()) {  // nothing will free memory: the budget cannot hold one cell
-          *err = "the memory budget cannot hold a single cell";
+          *err = leftover ? "the memory budget cannot hold a single cell: the run cgroup holds " +
+                                std::to_string(leftover >> 20) +
+                                " MiB that finished mutants left behind (named above)"
+                          : "the memory budget cannot hold a single cell";
           run_failed = true;
         }
         break;
@@ -186,6 +257,13 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       Pending p = queue.front();
       queue.pop_front();
       if (!start_one(p)) run_failed = true;
+    }
+    if (!stopping && !run_failed && !queue.empty()) {
+      std::string why;
+      if (runner_->Failed(&why)) {
+        *err = why;
+        run_failed = true;
+      }
     }
     if (running.empty() && (stopping || run_failed || queue.empty())) break;
 

@@ -44,6 +44,8 @@ struct RunSummary {
   uint64_t admitted_high_water = 0;  ///< most memory ever reserved by running cells and zygotes
   std::map<Verdict, size_t> counts;
   int stop_signal = 0;            ///< set when interrupted
+  size_t pids_limited = 0;        ///< recorded results whose cell hit its process limit
+  std::vector<std::string> left_behind;  ///< mutants whose cell left memory behind in the run cgroup
 };
 
 /// Receives results as they are recorded, for the console.

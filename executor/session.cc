@@ -128,6 +128,12 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     return kExitBadInput;
   }
   for (const std::string& w : budget.warnings) spdlog::warn("{}", w);
+  // In every mode: a cell that cannot hold the unmutated tests would judge
+  // every survivor oom. Only a measured clean run can tell (mutmut's).
+  if (hooks.clean_run_peak && !CheckCleanRunFits(*hooks.clean_run_peak, budget.cell_bytes, budget.cell_auto, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
   const std::string memory_line = FormatBudgetLine(facts, budget);
   spdlog::info("memory: {}", memory_line);
 
@@ -257,6 +263,17 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
   if (run_oom_kills)
     spdlog::warn("the kernel's OOM killer acted {} times in the run cgroup (a cell's backstop)", run_oom_kills);
+  if (summary.pids_limited)
+    spdlog::warn("{} mutant(s) hit the cell's process limit of {} and are recorded as error (pids-limit), not as "
+                 "verdicts; raise --pids (cell_pids) if the tests need more threads",
+                 summary.pids_limited, cfg.cell_pids);
+  if (!summary.left_behind.empty()) {
+    std::string names;
+    for (size_t i = 0; i < summary.left_behind.size() && i < 10; ++i) names += (i ? ", " : "") + summary.left_behind[i];
+    if (summary.left_behind.size() > 10) names += ", ...";
+    spdlog::warn("{} mutant(s) left memory behind in the run cgroup (journal field left_behind_bytes): {}",
+                 summary.left_behind.size(), names);
+  }
   if (hooks.summarize) hooks.summarize(current, seconds, summary.finished);
   if (std::string(backend->Name()) == "none" && cfg.backend != "none") {
     spdlog::warn(

@@ -36,6 +36,7 @@ bool ParseVerdict(std::string_view name, Verdict* out) {
 }
 
 Verdict DeriveVerdict(const Outcome& o) {
+  if (o.runner_died && o.ran_alone) return Verdict::kCrashed;
   if (!o.error.empty() || !o.started) return Verdict::kError;
   // Memory first: a cell killed for its limit may also have passed its
   // deadline while throttled, and the memory is the cause.

@@ -35,11 +35,17 @@ struct Outcome {
   bool kernel_oom_kill = false;     ///< the kernel's OOM killer acted in the cell
   double duration_s = 0;
   uint64_t peak_memory_bytes = 0;
+  /// The fork server died with this attempt in flight (error is set too).
+  bool runner_died = false;
+  /// No other attempt was running anywhere while this one ran (a retry after
+  /// its fork server died): a death of the fork server is this mutant's doing.
+  bool ran_alone = false;
 };
 
-/// The one place verdicts are derived. Precedence: error, oom (limit reached
-/// or kernel OOM kill), timeout, crashed (signal), killed (exit != 0),
-/// survived (exit 0).
+/// The one place verdicts are derived. Precedence: a fork server that died
+/// while this attempt ran alone (crashed: the mutant is the culprit), error,
+/// oom (limit reached or kernel OOM kill), timeout, crashed (signal), killed
+/// (exit != 0), survived (exit 0).
 Verdict DeriveVerdict(const Outcome& o);
 
 }  // namespace mutcell

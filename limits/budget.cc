@@ -46,6 +46,23 @@ uint64_t AutoCellMemory(uint64_t clean_run_peak) {
   return (v + kMiB - 1) / kMiB * kMiB;
 }
 
+uint64_t CleanRunNeeds(uint64_t clean_run_peak) {
+  return static_cast<uint64_t>(std::ceil(static_cast<double>(clean_run_peak) * kCleanRunHeadroomFactor)) +
+         kCleanRunHeadroomBytes;
+}
+
+bool CheckCleanRunFits(uint64_t clean_run_peak, uint64_t cell_bytes, bool cell_auto, std::string* err) {
+  const uint64_t needs = CleanRunNeeds(clean_run_peak);
+  if (cell_bytes >= needs) return true;
+  *err = "the clean test run peaked at " + FormatSize(clean_run_peak) + ", and a cell of " + FormatSize(cell_bytes) +
+         " does not hold it with headroom (peak x " + Number(kCleanRunHeadroomFactor) + " + " +
+         FormatSize(kCleanRunHeadroomBytes) + " = " + FormatSize(needs) +
+         "): every surviving mutant would end as oom. " +
+         (cell_auto ? "Raise --memory-budget (memory_budget), which capped --cell-memory auto"
+                    : "Raise --cell-memory (cell_memory) to at least " + FormatSize(needs) + ", or use --cell-memory auto");
+  return false;
+}
+
 bool DeriveBudget(const MemoryFacts& facts, std::optional<uint64_t> budget, const CellMemory& cell,
                   int jobs, uint64_t zygote_reserve, BudgetPlan* out, std::string* err) {
   BudgetPlan p;

@@ -45,6 +45,21 @@ bool ParseCellMemory(const std::string& text, CellMemory* out, std::string* err)
 /// to a whole MiB (saturating).
 uint64_t AutoCellMemory(uint64_t clean_run_peak);
 
+/// A cell must hold the clean (unmutated) test run with this headroom:
+/// peak × kCleanRunHeadroomFactor + kCleanRunHeadroomBytes. Below it the
+/// unmutated tests themselves would end at the limit, and every survivor
+/// would be recorded as `oom` (which mutmut shows as caught).
+constexpr double kCleanRunHeadroomFactor = 1.25;
+constexpr uint64_t kCleanRunHeadroomBytes = 32ull << 20;
+
+/// The smallest cell that holds a clean run of `clean_run_peak` with headroom.
+uint64_t CleanRunNeeds(uint64_t clean_run_peak);
+
+/// False with *err (what was measured, what it needs, which flag to change)
+/// when `cell_bytes` does not hold the clean run with headroom. `cell_auto`:
+/// the cell was derived (and capped by the budget), so the budget is the flag.
+bool CheckCleanRunFits(uint64_t clean_run_peak, uint64_t cell_bytes, bool cell_auto, std::string* err);
+
 /// What mutcell derived for a run.
 struct BudgetPlan {
   uint64_t effective_limit = 0;   ///< MemoryFacts::EffectiveLimit() at planning time

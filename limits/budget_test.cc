@@ -203,3 +203,22 @@ TEST(Admission, ManyMutantsNeverExceedTheBudget) {
 
 }  // namespace
 }  // namespace mutcell
+
+namespace mutcell {
+namespace {
+
+TEST(CleanRunFitTest, ACellBelowTheCleanRunsPeakWithHeadroomIsRefusedNamingThePeakAndTheFlag) {
+  constexpr uint64_t kMiB = 1ull << 20;
+  EXPECT_EQ(CleanRunNeeds(100 * kMiB), 157 * kMiB);
+  std::string err;
+  EXPECT_TRUE(CheckCleanRunFits(100 * kMiB, 157 * kMiB, false, &err)) << err;
+  EXPECT_FALSE(CheckCleanRunFits(100 * kMiB, 150 * kMiB, false, &err));
+  EXPECT_NE(err.find("peaked at 100 MiB"), std::string::npos) << err;
+  EXPECT_NE(err.find("--cell-memory"), std::string::npos) << err;
+  EXPECT_NE(err.find("157 MiB"), std::string::npos) << err;
+  EXPECT_FALSE(CheckCleanRunFits(100 * kMiB, 150 * kMiB, true, &err));
+  EXPECT_NE(err.find("--memory-budget"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace mutcell

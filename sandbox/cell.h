@@ -26,6 +26,10 @@ struct CellUsage {
   bool kernel_oom_kill = false;    ///< the kernel's OOM killer acted inside the cell (backstop)
   uint64_t oom_kills = 0;          ///< the cell's own oom_kill count (v2 memory.events, v1 oom_control)
   uint64_t pids_max_hits = 0;      ///< forks refused at pids_max (pids.events "max"); none: times the scan found more
+  /// Read by Destroy once the cell is empty: unreclaimable memory (memory.stat
+  /// `shmem`: files in /dev/shm or a tmpfs, memfds passed on) still charged to
+  /// the cell, which stays charged to the run cgroup after the cell is gone.
+  uint64_t left_behind_bytes = 0;
 };
 
 /// One cell. Not thread-safe; owned by the scheduler for one attempt.
@@ -116,6 +120,11 @@ class CellBackend {
   /// The run cgroup's peak memory so far (v2 memory.peak, v1
   /// max_usage_in_bytes), 0 when unknown or without a run cgroup.
   virtual uint64_t RunPeakBytes() { return 0; }
+
+  /// Memory the run cgroup holds that no live cell or zygote cell holds: what
+  /// removed cells left behind (v1 memory.usage_in_bytes, v2 memory.current
+  /// of the run, less its live children's). 0 without a run cgroup.
+  virtual uint64_t RunLeftBehindBytes() { return 0; }
 
   /// The run cgroup's own oom_kill count (what an ancestor unit would see).
   virtual uint64_t RunOomKills() = 0;

@@ -171,10 +171,14 @@ class V1Cell : public Cell {
     // rmdir tells (EBUSY) without reading its cgroup.procs.
     if (!KillAllListed({mem_procs_}, kKillTimeoutMs, err)) return false;
     CellUsage u = Usage();
+    std::string serr;
+    ReadFlatKey(mem_dir_ + "/memory.stat", "shmem", &u.left_behind_bytes, &serr);
     if (!pids_dir_.empty()) {
       if (rmdir(pids_dir_.c_str()) != 0 && errno != ENOENT) {
         if (!KillAllListed({pids_procs_, mem_procs_}, kKillTimeoutMs, err)) return false;
+        uint64_t left = u.left_behind_bytes;
         u = Usage();  // what the leftovers did before they died counts too
+        u.left_behind_bytes = left;
         if (!RemoveCgroupDir(pids_dir_, kRmdirTimeoutMs, err)) return false;
       }
     }
@@ -335,6 +339,11 @@ class V1Backend : public CellBackend {
     std::string err;
     if (run_mem_.empty() || !ReadCgroupValue(run_mem_ + "/memory.max_usage_in_bytes", &peak, &err)) return 0;
     return peak;
+  }
+
+  uint64_t RunLeftBehindBytes() override {
+    if (run_mem_.empty()) return 0;
+    return LeftBehind(run_mem_, "memory.usage_in_bytes");
   }
 
   uint64_t RunOomKills() override {

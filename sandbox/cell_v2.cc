@@ -285,6 +285,8 @@ class V2Cell : public Cell {
     }
     if (!KillAndWait(dir_, err)) return false;
     CellUsage u = Usage();  // empty now: the counters are final
+    std::string serr;
+    ReadFlatKey(dir_ + "/memory.stat", "shmem", &u.left_behind_bytes, &serr);
     if (!RemoveDir(dir_, err)) return false;
     usage_at_destroy_ = u;
     destroyed_ = true;
@@ -441,6 +443,11 @@ class V2Backend : public CellBackend {
     std::string err;
     if (!started_ || !ReadCgroupValue(run_dir_ + "/memory.peak", &peak, &err)) return 0;
     return peak;
+  }
+
+  uint64_t RunLeftBehindBytes() override {
+    if (!started_) return 0;
+    return LeftBehind(run_dir_, "memory.current");
   }
 
   uint64_t RunOomKills() override {

@@ -479,6 +479,19 @@ std::vector<std::string> ListSubdirs(const std::string& dir, std::string_view pr
   return names;
 }
 
+uint64_t LeftBehind(const std::string& dir, const std::string& counter) {
+  uint64_t total = 0;
+  std::string err;
+  if (!ReadCgroupValue(dir + "/" + counter, &total, &err)) return 0;
+  // Read after the parent: a child that grew meanwhile makes this smaller, never larger.
+  for (const std::string& child : ListSubdirs(dir, "")) {
+    uint64_t used = 0;
+    if (!ReadCgroupValue(dir + "/" + child + "/" + counter, &used, &err)) continue;
+    total = used >= total ? 0 : total - used;
+  }
+  return total;
+}
+
 bool ParseProcStat(std::string_view text, ProcStat* out, std::string* err) {
   size_t open_paren = text.find('(');
   size_t close_paren = text.rfind(')');

@@ -113,6 +113,11 @@ bool ProcessAlive(pid_t pid);
 /// Names of the subdirectories of `dir` starting with `prefix`, sorted.
 std::vector<std::string> ListSubdirs(const std::string& dir, std::string_view prefix);
 
+/// `counter` (a memory usage file) of cgroup `dir` less the same counter of
+/// each of its live child cgroups: what `dir` holds for removed children
+/// (their charges stay with the parent) or itself. 0 when unreadable.
+uint64_t LeftBehind(const std::string& dir, const std::string& counter);
+
 /// The fields of /proc/<pid>/stat the none backend needs.
 struct ProcStat {
   pid_t pid = 0;

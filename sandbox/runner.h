@@ -33,6 +33,9 @@ struct RunExit {
   std::string error;                        ///< non-empty: the runner failed (not the mutant)
   std::optional<int> zygote_generation;     ///< zygote runners: which fork server
   std::optional<uint64_t> zygote_memory_bytes;  ///< its memory when it forked
+  /// The fork server died with this attempt in flight, not by mutcell's
+  /// doing (error is set): the culprit may be this attempt or a neighbour.
+  bool zygote_died = false;
 };
 
 /// Starts attempts and reports their ends. Single-threaded, driven by the scheduler.
@@ -47,6 +50,14 @@ class Runner {
   /// False while the runner cannot take a new attempt (a fork server warming
   /// up); the scheduler then waits instead of starting.
   virtual bool CanStart() { return true; }
+
+  /// True (with *why) when the runner can never start an attempt again (its
+  /// fork servers keep failing to warm up): the run must stop, not record
+  /// errors for the mutants that are left.
+  virtual bool Failed(std::string* why) {
+    (void)why;
+    return false;
+  }
 
   /// Appends file descriptors the scheduler must poll for readability.
   virtual void PollFds(std::vector<int>* fds) = 0;

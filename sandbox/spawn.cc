@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,8 +40,26 @@ enum Stage { kSetup, kJoin, kDevNull, kOutput, kChdir, kExec, kDrop };
 // Fork to exec takes a millisecond; this only bounds a child stuck in the kernel.
 constexpr int kExecTimeoutS = 30;
 
+// The eventfd of the current spawn: written by a failing child. A pipe write
+// needs a page charged to the writer, which a cell at its memory limit
+// refuses (ENOMEM): the report would be lost, and the parent would take the
+// pipe's close for a successful exec and the 127 for the test's own exit.
+// An eventfd's counter lives in the kernel object made before fork, so
+// adding to it allocates nothing.
+int g_failure_efd = -1;
+
+uint64_t EncodeFailure(int stage, int error) {
+  return 1 + static_cast<uint64_t>(stage) * 65536 + static_cast<uint64_t>(error & 0xffff);
+}
+
 [[noreturn]] void Fail(int pipe_fd, Stage stage) {
-  ChildFailure f{stage, errno};
+  const int error = errno;
+  if (g_failure_efd >= 0) {
+    uint64_t v = EncodeFailure(stage, error);
+    ssize_t ignored = write(g_failure_efd, &v, sizeof v);
+    (void)ignored;
+  }
+  ChildFailure f{stage, error};
   ssize_t ignored = write(pipe_fd, &f, sizeof f);
   (void)ignored;
   _exit(127);
@@ -131,6 +150,14 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
     *err = std::string("spawn: pipe: ") + std::strerror(errno);
     return -1;
   }
+  const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (efd < 0) {
+    *err = std::string("spawn: eventfd: ") + std::strerror(errno);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return -1;
+  }
+  g_failure_efd = efd;  // the child's copy of this global is what it reads
   pid_t parent = getpid();
   const char* cwd = req.cwd.empty() ? nullptr : req.cwd.c_str();
   const char* out_path = req.stdout_path.empty() ? nullptr : req.stdout_path.c_str();
@@ -139,6 +166,8 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
     *err = std::string("spawn: fork: ") + std::strerror(errno);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
+    close(efd);
+    g_failure_efd = -1;
     return -1;
   }
   if (pid == 0) {
@@ -180,6 +209,17 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
     }
   }
   close(pipe_fds[0]);
+  // The pipe closes on exec and on the child's death alike: the eventfd
+  // (written before the child's _exit) tells them apart.
+  uint64_t code = 0;
+  if (read(efd, &code, sizeof code) != static_cast<ssize_t>(sizeof code)) code = 0;
+  close(efd);
+  g_failure_efd = -1;
+  if (code > 0 && n != static_cast<ssize_t>(sizeof f)) {
+    f.stage = static_cast<int>((code - 1) / 65536);
+    f.error = static_cast<int>((code - 1) % 65536);
+    n = sizeof f;
+  }
   if (n == 0) return pid;  // the pipe closed on exec
 
   // The child failed before exec: make sure it is gone and reap it here,
@@ -189,11 +229,11 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!stuck.empty()) {
-    *err = "spawn " + req.argv[0] + ": " + stuck;
+    *err = "spawn: " + req.argv[0] + ": " + stuck;
     return -1;
   }
   if (n != static_cast<ssize_t>(sizeof f) || f.stage < 0 || f.stage > kDrop) {
-    *err = "spawn " + req.argv[0] + ": the child died before exec";
+    *err = "spawn: " + req.argv[0] + ": the child died before exec";
     return -1;
   }
   std::string what = kStageNames[f.stage];

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -210,23 +211,48 @@ ZygoteRunner::Zygote* ZygoteRunner::Active() {
 
 bool ZygoteRunner::CanStart() {
   if (Active()) return true;
-  if (failed_warmups_ >= opts_.max_failed_warmups) return true;  // Start reports the error
+  // Warm-ups that keep failing must not burn every mutant's attempts in
+  // milliseconds: wait longer after each failure, then give up (Failed).
+  if (failed_warmups_ >= opts_.max_failed_warmups) return false;
   bool warming = false;
   for (auto& z : zygotes_) warming = warming || (!z->dead && !z->ready);
-  if (!warming) {
+  if (!warming && std::chrono::steady_clock::now() >= next_warmup_) {
     std::string err;
     if (!Spawn(&err)) {
       spdlog::error("cannot start a zygote: {}", err);
-      failed_warmups_++;
+      last_warmup_failure_ = err;
+      WarmupFailed();
     }
   }
   return false;
 }
 
+void ZygoteRunner::WarmupFailed() {
+  failed_warmups_++;
+  for (auto it = zygotes_.rbegin(); it != zygotes_.rend(); ++it) {
+    if ((*it)->dead && !(*it)->ready && !(*it)->ended.empty()) {
+      last_warmup_failure_ = (*it)->ended;
+      break;
+    }
+  }
+  const double wait = opts_.warmup_backoff_s * static_cast<double>(uint64_t{1} << std::min(failed_warmups_ - 1, 20));
+  next_warmup_ = std::chrono::steady_clock::now() +
+                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wait));
+  if (failed_warmups_ < opts_.max_failed_warmups)
+    spdlog::warn("zygote warm-up failed ({} in a row): next try in {:.1f} s", failed_warmups_, wait);
+}
+
+bool ZygoteRunner::Failed(std::string* why) {
+  if (failed_warmups_ < opts_.max_failed_warmups || Active()) return false;
+  *why = "zygote: " + std::to_string(failed_warmups_) + " warm-ups in a row failed (last: " + last_warmup_failure_ +
+         ")" + (opts_.log_path.empty() ? "" : "; its output: " + opts_.log_path);
+  return true;
+}
+
 bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) {
   Zygote* z = Active();
   if (!z) {
-    *err = "no zygote is available (" + std::to_string(failed_warmups_) + " failed to warm up)";
+    *err = "zygote: none is available (" + std::to_string(failed_warmups_) + " failed to warm up)";
     return false;
   }
   nlohmann::json msg = {{"type", "run"},   {"id", token},     {"mutant", req.name},
@@ -235,7 +261,7 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
   if (req.timeout_s > 0) msg["timeout_s"] = req.timeout_s;
   std::string frame = Frame(msg);
   if (frame.size() - 4 > opts_.max_message_bytes) {
-    *err = "run request of " + std::to_string(frame.size()) + " bytes exceeds the protocol's limit";
+    *err = "zygote: run request of " + std::to_string(frame.size()) + " bytes exceeds the protocol's limit";
     return false;
   }
   if (!SendAll(z->fd, frame, err)) {
@@ -244,6 +270,7 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
     ReadFrom(*z);
     Fail(*z, *err);
     if (z->ended != *err) *err += " (" + z->ended + ")";
+    *err = "zygote: " + *err;
     return false;
   }
   z->inflight[token] = cell;
@@ -272,8 +299,8 @@ bool ZygoteRunner::OnChildExit(pid_t pid, int status) {
         if (z->fd >= 0) close(z->fd);
         z->fd = -1;
       } else {
-        if (!z->ready) failed_warmups_++;
         Fail(*z, DescribeStatus(status));
+        if (!z->ready) WarmupFailed();
       }
     }
     Reaped(*z);
@@ -401,8 +428,8 @@ bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string
       return false;
     }
     // The zygote's own set-up failures in the child are mutcell's, not the mutant's.
-    if (exit.exit_code == kChildJoinFailed) exit.error = "the zygote's child could not join its cell";
-    if (exit.exit_code == kChildSetupFailed) exit.error = "the zygote's child failed to set up";
+    if (exit.exit_code == kChildJoinFailed) exit.error = "spawn: the zygote's child could not join its cell";
+    if (exit.exit_code == kChildSetupFailed) exit.error = "spawn: the zygote's child failed to set up";
     exit.zygote_generation = z.generation;
     if (z.rss_at_fork.count(id)) exit.zygote_memory_bytes = z.rss_at_fork[id];
     finished_.emplace_back(id, exit);
@@ -443,9 +470,11 @@ void ZygoteRunner::CheckMemory(Zygote& z) {
   if (z.dead || !z.cell || !z.cell->MemoryLimitReached()) return;
   // Caught by mutcell, like a mutant's cell: the kernel's OOM killer (which
   // an OOMPolicy=stop unit would answer by stopping the whole run) stays out.
-  if (!z.ready) failed_warmups_++;
-  Fail(z, "the zygote reached its cell's memory limit of " + std::to_string(opts_.cell_limits.memory_bytes >> 20) +
-              " MiB (" + z.cell->Describe() + ")");
+  Fail(z,
+       "the zygote reached its cell's memory limit of " + std::to_string(opts_.cell_limits.memory_bytes >> 20) +
+           " MiB (" + z.cell->Describe() + ")",
+       /*blame_unknown=*/false);
+  if (!z.ready) WarmupFailed();
 }
 
 void ZygoteRunner::Reaped(Zygote& z) {
@@ -455,7 +484,7 @@ void ZygoteRunner::Reaped(Zygote& z) {
   z.cell.reset();
 }
 
-void ZygoteRunner::Fail(Zygote& z, const std::string& why) {
+void ZygoteRunner::Fail(Zygote& z, const std::string& why, bool blame_unknown) {
   if (z.dead) return;
   z.dead = true;
   z.ended = why;
@@ -467,8 +496,9 @@ void ZygoteRunner::Fail(Zygote& z, const std::string& why) {
   z.fd = -1;
   for (auto& [token, cell] : z.inflight) {
     RunExit exit;
-    exit.error = "zygote generation " + std::to_string(z.generation) + " failed: " + why;
+    exit.error = "zygote: generation " + std::to_string(z.generation) + " failed: " + why;
     exit.zygote_generation = z.generation;
+    exit.zygote_died = blame_unknown;
     finished_.emplace_back(token, exit);
   }
   z.inflight.clear();

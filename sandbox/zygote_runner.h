@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -29,7 +30,9 @@ struct ZygoteOptions {
   uint64_t recycle_after = 0;       ///< replace after this many children (0 = never)
   uint64_t recycle_memory = 0;      ///< replace when its RSS exceeds this (0 = never)
   uint64_t recycle_growth = 0;      ///< replace when its RSS grew this much since ready (0 = never)
-  int max_failed_warmups = 3;       ///< consecutive zygotes dying before ready: give up
+  int max_failed_warmups = 3;       ///< consecutive zygotes dying before ready: the run stops (Failed)
+  /// Wait before the warm-up after a failed one; doubles with each failure in a row.
+  double warmup_backoff_s = 0.5;
   size_t max_message_bytes = 1 << 20;
   /// Where each generation gets a cell of its own (`zygote-<generation>`),
   /// so the fork server is inside the run's budget, measured and killed as a
@@ -60,6 +63,7 @@ class ZygoteRunner : public Runner {
 
   bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) override;
   bool CanStart() override;
+  bool Failed(std::string* why) override;
   void PollFds(std::vector<int>* fds) override;
   bool OnChildExit(pid_t pid, int status) override;
   void Collect(std::vector<std::pair<uint64_t, RunExit>>* done) override;
@@ -76,7 +80,11 @@ class ZygoteRunner : public Runner {
   bool Spawn(std::string* err);
   void ReadFrom(Zygote& z);
   bool HandleMessage(Zygote& z, const std::string& body, std::string* why);
-  void Fail(Zygote& z, const std::string& why);
+  /// Ends `z`; its attempts in flight end as errors. `blame_unknown`: it died
+  /// by itself (or was broken), so one of them may be the culprit; false when
+  /// mutcell killed it for its own memory.
+  void Fail(Zygote& z, const std::string& why, bool blame_unknown = true);
+  void WarmupFailed();
   void MaybeRecycle(Zygote& z);
   void CheckMemory(Zygote& z);
   void Reaped(Zygote& z);
@@ -88,6 +96,8 @@ class ZygoteRunner : public Runner {
   std::list<std::unique_ptr<Zygote>> zygotes_;
   int next_generation_ = 1;
   int failed_warmups_ = 0;
+  std::chrono::steady_clock::time_point next_warmup_{};  ///< backoff after a failed warm-up
+  std::string last_warmup_failure_;
   std::vector<std::pair<uint64_t, RunExit>> finished_;
 };
 

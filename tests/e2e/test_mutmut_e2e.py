@@ -177,3 +177,18 @@ def test_auto_cell_memory_follows_the_measured_clean_run(tmp_path):
     header = json.loads((project / ".mutcell" / "journal.jsonl").read_text().splitlines()[0])
     assert header["cell_memory_bytes"] == expected
     assert all(rec["cell_limit_bytes"] == expected for rec in report(project))
+
+
+def test_a_cell_that_cannot_hold_the_clean_run_is_refused_not_every_survivor_oom(tmp_path):
+    # 40 MiB is below the clean run's own peak (Python, pytest, mutmut's
+    # trampolines: ~50-70 MiB), so every mutant would reach the limit: on
+    # main the survivors were recorded as oom (shown by mutmut as caught),
+    # exit 0, no warning.
+    project = copy_example("clean", tmp_path / "clean")
+    r = mutcell_mutmut(project, "--cell-memory", "40M")
+    assert r.returncode == 2, r.stderr[-3000:]
+    prepared = json.loads((project / ".mutcell" / "prepare.json").read_text())
+    assert prepared["clean_run_maxrss_bytes"] > 40 << 20
+    assert "the clean test run peaked at" in r.stderr, r.stderr[-3000:]
+    assert "Raise --cell-memory (cell_memory) to at least" in r.stderr, r.stderr[-3000:]
+    assert not (project / ".mutcell" / "journal.jsonl").exists(), "nothing may be recorded"

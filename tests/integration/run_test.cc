@@ -97,7 +97,7 @@ TEST_P(RunTest, ATimedOutTreeIsKilledWholeIncludingAGrandchildIgnoringSigterm) {
   EXPECT_TRUE(LeftoverCgroups().empty());
 }
 
-TEST_P(RunTest, AForkBombIsStoppedByTheProcessLimit) {
+TEST_P(RunTest, AForkBombIsStoppedByTheProcessLimitAndRecordedAsAnErrorNotAVerdict) {
   if (GetParam() == "none") GTEST_SKIP() << "the none backend has no kernel process limit; it counts and kills instead";
   TempDir dir;
   // A bounded "bomb": tries to hold 400 processes at once. Under a working
@@ -120,8 +120,14 @@ TEST_P(RunTest, AForkBombIsStoppedByTheProcessLimit) {
                                                  Json(out) + R"(], "timeout_s": 10})" "\n");
   CommandResult r = RunMutcell(
       {"run", "--plan", plan, "--state-dir", dir.path() + "/state", "--pids", "32", "--backend", GetParam()});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ReportById(dir.path() + "/state")["bomb"]["verdict"], "killed");
+  // The limit decided the outcome (its forks failed, so it exited 1), not
+  // the mutant's tests: main recorded that as killed.
+  EXPECT_EQ(r.exit_code, 3) << "an error after every attempt:\n" << r.err;
+  auto bomb = ReportById(dir.path() + "/state")["bomb"];
+  EXPECT_EQ(bomb["verdict"], "error") << bomb.dump();
+  EXPECT_EQ(bomb["error"].get<std::string>().rfind("pids-limit: ", 0), 0u) << bomb.dump();
+  EXPECT_GT(bomb.value("pids_max_hits", uint64_t{0}), 0u) << bomb.dump();
+  EXPECT_NE(r.err.find("hit the cell's process limit of 32"), std::string::npos) << r.err;
   std::ifstream f(out);
   int forks = -1;
   f >> forks;

@@ -23,10 +23,13 @@ Environment:
   MUTCELL_FAKE_RSS      reported rss_bytes at ready (default 50 MiB)
   MUTCELL_FAKE_GROWTH   added to the reported rss_bytes per child served (default 0)
   MUTCELL_FAKE_BAD_GENERATIONS  only generations up to this one misbehave (default: all)
+  MUTCELL_FAKE_GOOD_GENERATIONS generations up to this one behave normally (default: none)
 
 Children (normal), by substring of the mutant name, after joining cgroup_procs:
-  "exit<N>"  exit N;  "sleep"  sleep forever;  "alloc"  allocate 1 MiB/turn
-  forever;  "signal<N>"  kill itself with signal N;  otherwise exit 0.
+  "nap<MS>"  sleep MS milliseconds first, then as below;  "killzygote"  SIGKILL
+  the zygote (the child's parent: a hostile mutant);  "exit<N>"  exit N;
+  "sleep"  sleep forever;  "alloc"  allocate 1 MiB/turn forever;
+  "signal<N>"  kill itself with signal N;  otherwise exit 0.
 """
 
 from __future__ import annotations
@@ -50,6 +53,13 @@ def child(req: dict) -> None:
     os.setpgid(0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     name = req["mutant"]
+    m = re.search(r"nap(\d+)", name)
+    if m:
+        time.sleep(int(m.group(1)) / 1000)
+    if "killzygote" in name:
+        os.kill(os.getppid(), signal.SIGKILL)
+        time.sleep(5)
+        os._exit(0)
     m = re.search(r"exit(\d+)", name)
     if m:
         os._exit(int(m.group(1)))
@@ -81,6 +91,8 @@ def main() -> int:
     behaviour = os.environ.get("MUTCELL_FAKE_ZYGOTE", "normal")
     # Generations after the first N behave, so a replacement can be seen serving.
     if generation > int(os.environ.get("MUTCELL_FAKE_BAD_GENERATIONS", "1000000")):
+        behaviour = "normal"
+    if generation <= int(os.environ.get("MUTCELL_FAKE_GOOD_GENERATIONS", "0")):
         behaviour = "normal"
     rss = int(os.environ.get("MUTCELL_FAKE_RSS", str(50 << 20)))
     growth = int(os.environ.get("MUTCELL_FAKE_GROWTH", "0"))

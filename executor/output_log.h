@@ -1,0 +1,29 @@
+#pragma once
+// An attempt's output log, made by mutcell before the attempt starts: its
+// space is reserved (fallocate, size kept), so a full state directory is found
+// before the mutant runs, not by the mutant's tests failing on ENOSPC, which
+// would look like the mutant's doing. After the attempt the reservation
+// beyond what was written is given back.
+
+#include <cstdint>
+#include <string>
+
+namespace mutcell {
+
+/// Space reserved for each log; output beyond it is written normally.
+constexpr uint64_t kLogReserveBytes = 64ull << 10;
+
+/// Creates `path` (or keeps what it holds: the attempt appends) and reserves
+/// `bytes` beyond its end, which it stores in *start. False with *err
+/// ("log-write: ...") when the space cannot be had (ENOSPC, EDQUOT, a log
+/// directory that cannot be written); a filesystem without fallocate only
+/// gets the file.
+bool ReserveOutputLog(const std::string& path, uint64_t bytes, uint64_t* start, std::string* err);
+
+/// After the attempt: gives back the reservation beyond the output. False
+/// with *err ("log-write: ...") when the output may not have been captured:
+/// it outgrew the reservation and the filesystem is full now (a write
+/// failed with ENOSPC, the tests saw it), or the log is gone.
+bool FinishOutputLog(const std::string& path, uint64_t start, uint64_t reserved, std::string* err);
+
+}  // namespace mutcell
