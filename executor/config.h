@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct Config {
   uint64_t recycle_memory = 0;              ///< ... when its RSS exceeds this (0 = never)
   uint64_t recycle_growth = 256ull << 20;   ///< ... when its RSS grew this much since warm-up (0 = never)
   int oom_exit_code = 36;                   ///< mutmut exit code stored for `oom` (36: shown as timeout)
+
+  // Final gates of `run`/`mutmut` (command line only; not verdict-changing).
+  std::optional<double> fail_under;         ///< --fail-under: least mutation score in percent
+  std::optional<uint64_t> max_survived;     ///< --max-survived: most survivors allowed
 };
 
 /// Reads a TOML file into *cfg, overriding only the keys present. In a file

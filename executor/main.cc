@@ -16,6 +16,7 @@
 #include "executor/exit_codes.h"
 #include "executor/merge_command.h"
 #include "executor/mutmut_command.h"
+#include "executor/progress.h"
 #include "executor/report_command.h"
 #include "executor/run_command.h"
 #include "executor/shard.h"
@@ -45,7 +46,18 @@ struct Overrides {
   std::string recycle_growth;
   int oom_exit_code = -1000;
   std::string shard;  ///< --shard text, resolved by ResolveShard
+  double fail_under = -1;
+  int64_t max_survived = -1;
 };
+
+/// --fail-under and --max-survived, on report and as the final check of run/mutmut.
+void AddGateOptions(CLI::App* cmd, double* fail_under, int64_t* max_survived) {
+  cmd->add_option("--fail-under", *fail_under,
+                  "Exit 5 when the mutation score (caught / (caught + survived), percent) is below SCORE")
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--max-survived", *max_survived, "Exit 6 when more than N mutants survived")
+      ->check(CLI::NonNegativeNumber);
+}
 
 /// --shard: "" (the whole plan), "k/n" or "auto".
 bool ResolveShard(const Overrides& o, ShardSpec* out) {
@@ -77,6 +89,7 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
                   "MUTCELL_SHARD_INDEX/JOB_COMPLETION_INDEX/SLURM_ARRAY_TASK_ID and MUTCELL_SHARD_COUNT");
   cmd->add_option("--stop-grace", o->stop_grace_s, "Seconds running mutants get after SIGINT/SIGTERM (default 10)")
       ->check(CLI::NonNegativeNumber);
+  AddGateOptions(cmd, &o->fail_under, &o->max_survived);
 }
 
 void AddPythonOptions(CLI::App* cmd, Overrides* o) {
@@ -152,13 +165,16 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (!o.recycle_growth.empty() && !ParseSizeOption("--recycle-growth", o.recycle_growth, true, &cfg->recycle_growth))
     return false;
   if (o.oom_exit_code != -1000) cfg->oom_exit_code = o.oom_exit_code;
+  if (o.fail_under >= 0) cfg->fail_under = o.fail_under;
+  if (o.max_survived >= 0) cfg->max_survived = static_cast<uint64_t>(o.max_survived);
   return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto logger = spdlog::stderr_color_mt("mutcell");
+  auto logger = spdlog::stderr_color_mt(
+      "mutcell", UseColor(stderr) ? spdlog::color_mode::always : spdlog::color_mode::never);
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("mutcell: %^%l%$: %v");
   spdlog::set_level(spdlog::level::info);
@@ -201,7 +217,10 @@ int main(int argc, char** argv) {
   report->add_option("--top", report_args.top, "Only the N mutants with the largest peak memory");
   report->add_option("--html", report_args.html_path, "Also write a self-contained HTML page");
   report->add_flag("--require-complete", report_args.require_complete,
-                   "Exit 4 unless every mutant has a verdict");
+                   "Exit 4 unless every mutant has a final verdict (none missing, none error)");
+  double report_fail_under = -1;
+  int64_t report_max_survived = -1;
+  AddGateOptions(report, &report_fail_under, &report_max_survived);
 
   CLI::App* doctor = app.add_subcommand(
       "doctor", "Print the backend, cgroup delegation, memory limits and budget mutcell would use; run nothing");
@@ -237,7 +256,11 @@ int main(int argc, char** argv) {
     if (!ResolveConfig(mutmut_over, &cfg) || !ResolveShard(mutmut_over, &mutmut_args.shard)) return kExitBadInput;
     return MutmutCommand(cfg, mutmut_args);
   }
-  if (report->parsed()) return ReportCommand(report_args);
+  if (report->parsed()) {
+    if (report_fail_under >= 0) report_args.fail_under = report_fail_under;
+    if (report_max_survived >= 0) report_args.max_survived = static_cast<uint64_t>(report_max_survived);
+    return ReportCommand(report_args);
+  }
   if (merge->parsed()) return MergeCommand(merge_args);
   if (doctor->parsed()) return RunDoctor(std::cout);
   return kExitBadInput;

@@ -37,6 +37,8 @@ struct Attempt {
   bool limit_reached = false;
   bool interrupted = false;                   // killed because the run is stopping
   bool main_exited = false;
+  double timeout_s = 0;                       // the wall-clock limit this attempt got
+  uint64_t pids_hits = 0;                     // forks refused at the cell's pids limit
   RunExit exit;
 };
 
@@ -88,6 +90,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       o.limit_reached = o.limit_reached || u.limit_reached;
       o.kernel_oom_kill = u.kernel_oom_kill;
       o.peak_memory_bytes = u.peak_memory_bytes;
+      a.pids_hits = u.pids_max_hits;
     }
     if (run_failed) return true;  // nothing more can be recorded
     if (a.interrupted && !o.limit_reached && !o.kernel_oom_kill) {
@@ -115,6 +118,9 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     r.zygote_generation = a.exit.zygote_generation;
     r.zygote_memory_bytes = a.exit.zygote_memory_bytes;
     r.seq = a.seq;
+    r.timeout_limit_s = a.timeout_s;
+    if (opts_.limits.pids_max) r.pids_limit = opts_.limits.pids_max;
+    r.pids_limit_hits = a.pids_hits;
     std::string jerr;
     if (!journal_->Append(r, &jerr)) {
       *err = jerr;
@@ -140,6 +146,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     a.attempt_no = p.attempt_no;
     a.start = Clock::now();
     double timeout = p.mutant->timeout_s.value_or(opts_.default_timeout_s);
+    a.timeout_s = timeout;
     a.deadline = a.start + Seconds(timeout);
     want_spare = true;
     if (spare) {
@@ -162,13 +169,15 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     req.cwd = p.mutant->cwd;
     req.tests = p.mutant->tests;
     req.timeout_s = timeout;
-    if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/cell-" + std::to_string(a.seq) + ".log";
+    if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/" + opts_.log_prefix + std::to_string(a.seq) + "-attempt-" +
+                     std::to_string(a.attempt_no) + ".log";
     std::string serr;
     if (!runner_->Start(a.seq, req, a.cell.get(), &serr)) {
       a.exit.error = "cannot start: " + serr;
       a.main_exited = true;
       return finish(a);
     }
+    if (progress_) progress_->OnStart(*p.mutant);
     running.emplace(a.seq, std::move(a));
     return true;
   };
