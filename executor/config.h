@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct Config {
   /// Not a setting: how mutcell was invoked ("mutcell mutmut ..."), for the
   /// commands messages suggest. Never part of the fingerprint.
   std::string invocation = "mutcell";
+
+  // Final gates of `run`/`mutmut` (command line only; not verdict-changing).
+  std::optional<double> fail_under;         ///< --fail-under: least mutation score in percent
+  std::optional<uint64_t> max_survived;     ///< --max-survived: most survivors allowed
 };
 
 /// The smallest cell memory limit: below it not even the test's exec fits,

@@ -62,6 +62,10 @@ class Fields {
       int v = 0;
       if (!Int(key, &v)) return false;
       *out = v;
+    } else if constexpr (std::is_same_v<T, double>) {
+      double v = 0;
+      if (!Double(key, &v)) return false;
+      *out = v;
     } else {
       uint64_t v = 0;
       if (!Unsigned(key, &v)) return false;
@@ -127,7 +131,8 @@ bool ParseRecord(std::string_view line, Parsed* p, std::string* problem) {
         !f.Unsigned("cell_memory_bytes", &h.cell_memory_bytes) ||
         !f.Unsigned("mutant_count", &h.mutant_count) || !f.String("started_at", &h.started_at) ||
         !f.Unsigned("budget_bytes", &h.budget_bytes) ||
-        !f.Unsigned("effective_limit_bytes", &h.effective_limit_bytes) || !f.String("memory", &h.memory)) {
+        !f.Unsigned("effective_limit_bytes", &h.effective_limit_bytes) || !f.String("memory", &h.memory) ||
+        !f.Unsigned("clean_run_peak_bytes", &h.clean_run_peak_bytes)) {
       *problem = "header: " + f.problem;
       return false;
     }
@@ -145,7 +150,9 @@ bool ParseRecord(std::string_view line, Parsed* p, std::string* problem) {
         !f.Int("attempts", &r.attempts) || !f.String("error", &r.error) ||
         !f.Optional("zygote_generation", &r.zygote_generation) ||
         !f.Optional("zygote_memory_bytes", &r.zygote_memory_bytes) || !f.Unsigned("seq", &r.seq) ||
-        !f.Unsigned("pids_max_hits", &r.pids_max_hits) || !f.Unsigned("left_behind_bytes", &r.left_behind_bytes)) {
+        !f.Unsigned("pids_max_hits", &r.pids_max_hits) || !f.Unsigned("left_behind_bytes", &r.left_behind_bytes) ||
+        !f.String("origin", &r.origin) || !f.Optional("timeout_limit_s", &r.timeout_limit_s) ||
+        !f.Optional("pids_limit", &r.pids_limit)) {
       *problem = "result: " + f.problem;
       return false;
     }
@@ -238,6 +245,16 @@ bool ParseRecordFast(std::string_view line, Parsed* p) {
     } else if (key == "zygote_memory_bytes") {
       bit = 13;
       ok = s.AcceptNull() || (is_unsigned() && (r.zygote_memory_bytes = n.magnitude, true));
+    } else if (key == "origin") {
+      bit = 16;
+      ok = s.String(&r.origin);
+    } else if (key == "timeout_limit_s") {
+      bit = 17;
+      ok = s.Number(&n);
+      r.timeout_limit_s = n.value;
+    } else if (key == "pids_limit") {
+      bit = 18;
+      ok = is_unsigned() && (r.pids_limit = n.magnitude, true);
     } else if (key == "type") {
       return false;
     } else {
@@ -298,6 +315,7 @@ std::string JournalLine(const JournalHeader& h) {
   j["budget_bytes"] = h.budget_bytes;
   j["effective_limit_bytes"] = h.effective_limit_bytes;
   j["memory"] = h.memory;
+  if (h.clean_run_peak_bytes) j["clean_run_peak_bytes"] = h.clean_run_peak_bytes;
   return Dump(j);
 }
 
@@ -344,6 +362,18 @@ std::string JournalLine(const ResultRecord& r) {
   if (r.left_behind_bytes) {
     j += ",\"left_behind_bytes\":";
     j += std::to_string(r.left_behind_bytes);
+  }
+  if (!r.origin.empty()) {
+    j += ",\"origin\":";
+    AppendJsonString(&j, r.origin);
+  }
+  if (r.timeout_limit_s) {
+    j += ",\"timeout_limit_s\":";
+    j += ojson(*r.timeout_limit_s).dump();
+  }
+  if (r.pids_limit) {
+    j += ",\"pids_limit\":";
+    j += std::to_string(*r.pids_limit);
   }
   j += '}';
   return j;
@@ -434,7 +464,10 @@ bool LoadJournal(const std::string& path, JournalContents* out, std::string* err
         out->headers.push_back(std::move(p.header));
         out->complete = false;
         break;
-      case Kind::kResult: out->results.push_back(std::move(p.result)); break;
+      case Kind::kResult:
+        p.result.session = out->headers.empty() ? 0 : out->headers.size() - 1;
+        out->results.push_back(std::move(p.result));
+        break;
       case Kind::kComplete: out->complete = true; break;
     }
   }

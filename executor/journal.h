@@ -28,6 +28,7 @@ struct JournalHeader {
   uint64_t budget_bytes = 0;       ///< the run's memory budget (0: not recorded)
   uint64_t effective_limit_bytes = 0;  ///< the memory discovery found mutcell may use
   std::string memory;              ///< the discovery line printed at start
+  uint64_t clean_run_peak_bytes = 0;   ///< the clean test run's peak (0: unknown; written when set)
 };
 
 /// One finished mutant.
@@ -53,6 +54,21 @@ struct ResultRecord {
   /// on) the cell still held once its processes were gone, which stays
   /// charged to the run cgroup. Written only when > 0.
   uint64_t left_behind_bytes = 0;
+  /// Where the verdict comes from: "" = decided by mutcell in the session of
+  /// this record; "mutcell" = an earlier session's verdict, carried over
+  /// unchanged under the mutant's current fingerprint; "mutmut" = taken from
+  /// mutmut's .meta (tested by mutmut itself). Written only when not "".
+  std::string origin;
+  /// The limits the attempt ran under (written when set; older journals lack
+  /// them), so a raised limit re-runs what it decided.
+  std::optional<double> timeout_limit_s;
+  std::optional<uint64_t> pids_limit;
+  /// Not stored: the session (index into JournalContents::headers) whose
+  /// part of the journal holds this record.
+  size_t session = 0;
+  /// Not stored: where the verdict comes from, for reports ("this run",
+  /// "earlier mutcell run", "mutmut"); set by SourceOf's callers.
+  std::string source;
 };
 
 /// What a journal holds after load.

@@ -622,3 +622,42 @@ TEST_F(JournalTest, CostPerMutantIsPrintedAndEveryRecordLoads) {
 
 }  // namespace
 }  // namespace mutcell
+
+namespace mutcell {
+namespace {
+
+// Where a verdict came from and the limits that decided it survive a load,
+// by the fast reader and by nlohmann alike; each record knows its session.
+TEST_F(JournalTest, OriginLimitsAndSessionRoundTrip) {
+  ResultRecord r = Result("pkg.mod.x_f__mutmut_1", Verdict::kOom, 7);
+  r.origin = "mutmut";
+  r.timeout_limit_s = 15.25;
+  r.pids_limit = 512;
+  r.pids_max_hits = 2;
+  const std::string fast = JournalLine(r);
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(fast);
+  j.erase("type");
+  j["type"] = "result";
+  for (const std::string& line : {fast, j.dump()}) {
+    WriteAll(path_, JournalLine(Header()) + "\n" + JournalLine(Result("a", Verdict::kKilled, 1)) + "\n" +
+                        JournalLine(Header()) + "\n" + line + "\n");
+    JournalContents c;
+    std::string err;
+    ASSERT_TRUE(LoadJournal(path_, &c, &err)) << err;
+    ASSERT_EQ(c.results.size(), 2u);
+    EXPECT_EQ(c.results[0].session, 0u);
+    EXPECT_TRUE(c.results[0].origin.empty());
+    EXPECT_FALSE(c.results[0].timeout_limit_s);
+    const ResultRecord& a = c.results[1];
+    EXPECT_EQ(a.session, 1u);
+    EXPECT_EQ(a.origin, "mutmut");
+    EXPECT_EQ(a.timeout_limit_s, 15.25);
+    EXPECT_EQ(a.pids_limit, 512u);
+    EXPECT_EQ(a.pids_max_hits, 2u);
+  }
+  // Records without the new fields are written as before.
+  EXPECT_EQ(JournalLine(Result("a", Verdict::kKilled, 1)).find("origin"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mutcell

@@ -19,6 +19,7 @@
 #include "executor/install_paths.h"
 #include "executor/merge_command.h"
 #include "executor/mutmut_command.h"
+#include "executor/progress.h"
 #include "executor/report_command.h"
 #include "executor/run_command.h"
 #include "executor/shard.h"
@@ -52,7 +53,18 @@ struct Overrides {
   std::string shard;  ///< --shard text, resolved by ResolveShard
   bool require_cells = false;
   bool as_root = false;
+  double fail_under = -1;
+  int64_t max_survived = -1;
 };
+
+/// --fail-under and --max-survived, on report and as the final check of run/mutmut.
+void AddGateOptions(CLI::App* cmd, double* fail_under, int64_t* max_survived) {
+  cmd->add_option("--fail-under", *fail_under,
+                  "Exit 5 when the mutation score (caught / (caught + survived), percent) is below SCORE")
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--max-survived", *max_survived, "Exit 6 when more than N mutants survived")
+      ->check(CLI::NonNegativeNumber);
+}
 
 /// --shard: "" (the whole plan), "k/n" or "auto".
 bool ResolveShard(const Overrides& o, ShardSpec* out) {
@@ -88,6 +100,7 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
                 "Exit 2 instead of falling back to backend none (no cgroup cells) (config require_cells)");
   cmd->add_flag("--as-root", o->as_root,
                 "Under sudo: run preparation and tests as root, not as SUDO_UID (config as_root)");
+  AddGateOptions(cmd, &o->fail_under, &o->max_survived);
 }
 
 void AddPythonOptions(CLI::App* cmd, Overrides* o) {
@@ -163,6 +176,8 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (!o.recycle_growth.empty() && !ParseSizeOption("--recycle-growth", o.recycle_growth, true, &cfg->recycle_growth))
     return false;
   if (o.oom_exit_code != -1000) cfg->oom_exit_code = o.oom_exit_code;
+  if (o.fail_under >= 0) cfg->fail_under = o.fail_under;
+  if (o.max_survived >= 0) cfg->max_survived = static_cast<uint64_t>(o.max_survived);
   if (o.require_cells) cfg->require_cells = true;
   if (o.as_root) cfg->as_root = true;
   return true;
@@ -238,7 +253,8 @@ bool EnterSudoMode(bool as_root) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto logger = spdlog::stderr_color_mt("mutcell");
+  auto logger = spdlog::stderr_color_mt(
+      "mutcell", UseColor(stderr) ? spdlog::color_mode::always : spdlog::color_mode::never);
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("mutcell: %^%l%$: %v");
   spdlog::set_level(spdlog::level::info);
@@ -286,7 +302,10 @@ int main(int argc, char** argv) {
   report->add_option("--top", report_args.top, "Only the N mutants with the largest peak memory");
   report->add_option("--html", report_args.html_path, "Also write a self-contained HTML page (mutation-testing-elements and the memory view)");
   report->add_flag("--require-complete", report_args.require_complete,
-                   "Exit 4 unless every mutant has a verdict");
+                   "Exit 4 unless every mutant has a final verdict (none missing, none error)");
+  double report_fail_under = -1;
+  int64_t report_max_survived = -1;
+  AddGateOptions(report, &report_fail_under, &report_max_survived);
 
   CLI::App* doctor = app.add_subcommand(
       "doctor", "Print the backend, cgroup delegation, memory limits and budget mutcell would use; run nothing");
@@ -330,7 +349,12 @@ int main(int argc, char** argv) {
     return MutmutCommand(cfg, mutmut_args);
   }
   // Under sudo the files these write are the invoking user's too.
-  if (report->parsed()) return EnterSudoMode(false) ? ReportCommand(report_args) : kExitBadInput;
+  if (report->parsed()) {
+    if (!EnterSudoMode(false)) return kExitBadInput;
+    if (report_fail_under >= 0) report_args.fail_under = report_fail_under;
+    if (report_max_survived >= 0) report_args.max_survived = static_cast<uint64_t>(report_max_survived);
+    return ReportCommand(report_args);
+  }
   if (merge->parsed()) return EnterSudoMode(false) ? MergeCommand(merge_args) : kExitBadInput;
   if (doctor->parsed()) return RunDoctor(std::cout);
   return kExitBadInput;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -149,34 +151,31 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   Plan plan;
   plan.path = project + "/mutants";
   std::string all;
-  Plan whole;  // every selected mutant, stored result or not: what --shard splits
+  Plan whole;  // every mutant, stored result or not: what --shard splits
+  size_t matched = 0;
   for (const MutmutMutant& mm : mutants) {
-    if (!MutantSelected(mm.name, args.names)) continue;
     Mutant m;
     m.id = mm.name;
     m.tests = mm.tests;
     m.estimate_s = mm.estimate_s;
     m.timeout_s = mm.timeout_s;
     m.cwd = project;
-    std::string identity = mm.name;
-    // By name: the fastest-first order comes from measured durations, which
-    // differ between machines, and shards of one run must agree.
-    std::vector<std::string> covering = mm.tests;
-    std::sort(covering.begin(), covering.end());
-    for (const std::string& t : covering) identity += "\n" + t;
-    m.fingerprint = Fingerprint(identity);
+    // Its code (mutmut's function hash), mutmut's config and its tests: when
+    // any changes, mutmut drops the stored result and so does the journal.
+    m.fingerprint = MutmutFingerprint(mm);
+    if (MutantSelected(mm.name, args.names)) matched++;
     // Shards balance by count here: estimates are measured on each machine,
     // and a split that differs between machines would overlap and leave gaps.
     // Round robin over sorted names spreads each function's mutants evenly.
     whole.mutants.push_back(m);
     whole.mutants.back().estimate_s.reset();
-    // Like mutmut: a stored result stands unless the mutant was named (or --fresh).
-    if (mm.exit_code && args.names.empty() && !args.fresh) continue;
+    // Every mutant is in the plan, so the report, the gates and merge see the
+    // whole project; which of them run is the session's reuse decision.
     all += m.fingerprint;
     plan.mutants.push_back(std::move(m));
   }
   plan.fingerprint = Fingerprint(all);
-  if (!args.names.empty() && plan.mutants.empty()) {
+  if (!args.names.empty() && matched == 0) {
     spdlog::error("no mutant matches {}", nlohmann::json(args.names).dump());
     return kExitBadInput;
   }
@@ -203,6 +202,57 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   zopts.recycle_growth = cfg.recycle_growth;
 
   SessionHooks hooks;
+  // Like `mutmut run NAME`: named mutants (and globs) are tested again; with
+  // names, the others are left as they are.
+  hooks.named = [&](const Mutant& m) { return !args.names.empty() && MutantSelected(m.id, args.names); };
+  hooks.only_named = !args.names.empty();
+  hooks.fail_under = cfg.fail_under;
+  hooks.max_survived = cfg.max_survived;
+  hooks.timeout_source = fmt::format("mutmut's formula (estimate + {:g} s) x {:g}", timeouts.timeout_constant,
+                                     timeouts.timeout_multiplier);
+  // mutmut's .meta, as its preparation left it, joins the journal: a stored
+  // result the journal explains keeps the journal's record (the real verdict,
+  // e.g. oom, and the limits that decided it); any other is mutmut's own.
+  // A mutant mutmut reset (its function changed) has no stored result, and
+  // its journal records carry the old fingerprint: it runs again.
+  hooks.adopt = [&](const JournalContents& journal, const Plan& p) {
+    std::unordered_map<std::string_view, const ResultRecord*> latest_by_id;
+    for (const ResultRecord& r : journal.results) latest_by_id[r.id] = &r;
+    std::unordered_map<std::string_view, const MutmutMutant*> by_name;
+    for (const MutmutMutant& mm : mutants) by_name[mm.name] = &mm;
+    std::vector<ResultRecord> out;
+    for (const Mutant& m : p.mutants) {
+      const MutmutMutant* mm = by_name.at(m.id);
+      if (!mm->exit_code) continue;
+      std::optional<Verdict> v = VerdictForMutmutCode(*mm->exit_code);
+      if (!v) continue;
+      auto found = latest_by_id.find(m.id);
+      // What that record stored in .meta: mutmut's own code as it was, or the
+      // code mutcell writes for its verdict.
+      auto stored_code = [&](const ResultRecord& r) {
+        return r.origin == "mutmut" ? r.exit_code : MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, cfg.oom_exit_code);
+      };
+      if (found != latest_by_id.end() && stored_code(*found->second) == mm->exit_code) {
+        if (found->second->fingerprint == m.fingerprint) continue;  // the journal already holds it
+        ResultRecord carried = *found->second;
+        carried.fingerprint = m.fingerprint;
+        if (carried.origin.empty()) carried.origin = "mutcell";
+        out.push_back(std::move(carried));
+        continue;
+      }
+      ResultRecord r;
+      r.id = m.id;
+      r.fingerprint = m.fingerprint;
+      r.verdict = *v;
+      r.exit_code = *mm->exit_code;
+      if (*v == Verdict::kCrashed && *mm->exit_code < 0) r.signal = -*mm->exit_code;
+      r.attempts = 0;
+      r.origin = "mutmut";
+      r.backend = "mutmut";
+      out.push_back(std::move(r));
+    }
+    return out;
+  };
   hooks.decide_without_running = [](const Mutant& m) -> std::optional<Verdict> {
     if (m.tests.empty()) return Verdict::kNoTests;
     return std::nullopt;

@@ -19,6 +19,7 @@
 #include <toml++/toml.h>
 
 #include "executor/atomic_file.h"
+#include "executor/plan.h"
 
 namespace mutcell {
 namespace {
@@ -392,6 +393,7 @@ bool LoadMutmutStats(const std::string& path, MutmutStats* out, std::string* err
       tests.push_back(std::move(name));
     }
   }
+  if (j.contains("config_fingerprint")) s.config_fingerprint = j["config_fingerprint"].dump();
   *out = std::move(s);
   return true;
 }
@@ -405,6 +407,9 @@ bool LoadMutmutMeta(const std::string& path, MutmutMeta* out, std::string* err) 
   m.path = path;
   for (auto it = j["exit_code_by_key"].begin(); it != j["exit_code_by_key"].end(); ++it)
     m.exit_codes.emplace_back(it.key(), ExitCodeOf(it.value()));
+  if (j.contains("hash_by_function_name"))
+    for (auto it = j["hash_by_function_name"].begin(); it != j["hash_by_function_name"].end(); ++it)
+      m.hash_by_function_name[it.key()] = it.value().get<std::string>();
   *out = std::move(m);
   return true;
 }
@@ -467,6 +472,13 @@ bool ListMutmutMutants(const std::string& project_dir, const MutmutTimeouts& tim
         for (const auto& t : m.tests) m.estimate_s += stats.duration_by_test.at(t);
       }
       m.timeout_s = (m.estimate_s + timeouts.timeout_constant) * timeouts.timeout_multiplier;
+      // mutmut keys the hash by the function's mangled name without its
+      // module: "x_add", "xǁClassǁmethod" (create_mutants_for_file).
+      const std::string mangled = MangledFunctionName(key);
+      const size_t dot = mangled.rfind('.');
+      auto hash = meta.hash_by_function_name.find(dot == std::string::npos ? mangled : mangled.substr(dot + 1));
+      if (hash != meta.hash_by_function_name.end()) m.function_hash = hash->second;
+      m.mutmut_config = stats.config_fingerprint;
       all.push_back(std::move(m));
     }
   }
@@ -474,6 +486,36 @@ bool ListMutmutMutants(const std::string& project_dir, const MutmutTimeouts& tim
                    [](const MutmutMutant& a, const MutmutMutant& b) { return a.estimate_s < b.estimate_s; });
   *out = std::move(all);
   return true;
+}
+
+std::string MutmutFingerprint(const MutmutMutant& m) {
+  std::string identity = m.name;
+  // Each part on its own line, tagged, so no concatenation of parts is ambiguous
+  // (names and hashes hold no newline; test ids are checked by mutmut).
+  identity += "\n#function " + m.function_hash;
+  identity += "\n#config " + m.mutmut_config;
+  std::vector<std::string> covering = m.tests;
+  std::sort(covering.begin(), covering.end());
+  for (const std::string& t : covering) identity += "\n" + t;
+  return Fingerprint(identity);
+}
+
+std::optional<Verdict> VerdictForMutmutCode(int code) {
+  switch (code) {
+    case 0: return Verdict::kSurvived;
+    case 2: return std::nullopt;
+    case 5:
+    case 33: return Verdict::kNoTests;
+    case 34: return Verdict::kSkipped;
+    case 35: return Verdict::kCrashed;
+    case 24:
+    case -24:
+    case 36:
+    case 152:
+    case 255: return Verdict::kTimeout;
+    case 37: return Verdict::kKilled;
+    default: return code < 0 ? Verdict::kCrashed : Verdict::kKilled;
+  }
 }
 
 bool MutantSelected(const std::string& name, const std::vector<std::string>& patterns) {
@@ -538,6 +580,7 @@ bool WriteResultsToMeta(const std::vector<ResultRecord>& results, const std::vec
       *missing = r.id;
       return false;
     }
+    if (r.origin == "mutmut") continue;  // mutmut's own result: already there, with its duration
     std::optional<int> code = MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, oom_code);
     if (!code) continue;  // error: stays "not checked", so the next run tries it again
     MutmutResult res;

@@ -49,6 +49,7 @@ bool LoadMutmutTimeouts(const std::string& project_dir, MutmutTimeouts* out, std
 struct MutmutStats {
   std::map<std::string, std::vector<std::string>> tests_by_function;  ///< "<module>.<mangled>" → test ids
   std::map<std::string, double> duration_by_test;                     ///< test id → seconds
+  std::string config_fingerprint;  ///< mutmut's config_fingerprint, compact JSON ("" when absent)
 };
 
 /// Loads a stats file. Unknown keys, wrong types, a test without a duration
@@ -59,6 +60,7 @@ bool LoadMutmutStats(const std::string& path, MutmutStats* out, std::string* err
 struct MutmutMeta {
   std::string path;
   std::vector<std::pair<std::string, std::optional<int>>> exit_codes;
+  std::map<std::string, std::string> hash_by_function_name;  ///< mutmut's hash of each mutated function's source
 };
 
 /// Loads and validates a .meta file (the keys mutmut writes and nothing else,
@@ -77,7 +79,25 @@ struct MutmutMutant {
   std::vector<std::string> tests;     ///< covering tests, fastest first (empty: no tests)
   double estimate_s = 0;              ///< sum of the tests' durations
   double timeout_s = 0;               ///< (estimate + constant) × multiplier
+  /// mutmut's hash of the mutant's function (hash_by_function_name; "" when
+  /// absent): mutmut drops a function's results when it changes.
+  std::string function_hash;
+  /// mutmut's config_fingerprint from mutmut-stats.json (compact JSON; ""
+  /// when absent): mutmut drops results when parts of its config change.
+  std::string mutmut_config;
 };
+
+/// What decides a mutmut mutant's verdict, as a fingerprint: its name, its
+/// function's hash, mutmut's config fingerprint and its covering tests
+/// (sorted: their order is by durations measured on this machine).
+std::string MutmutFingerprint(const MutmutMutant& m);
+
+/// The verdict for an exit code mutmut stored (its own run's or mutcell's
+/// write-back), or nullopt for codes that are no verdict (2: interrupted).
+/// 0 survived; 1, 3, other positive codes, 37 (type check) killed; 33, 5
+/// no_tests; 34 skipped; 36, 24, -24, 152, 255 timeout; negative codes
+/// crashed (signal -code); 35 crashed (mutmut's "suspicious").
+std::optional<Verdict> VerdictForMutmutCode(int code);
 
 /// Every mutant under `project_dir`/mutants (the .meta files whose source file
 /// still exists in the project, like mutmut's walk), fastest estimate first

@@ -402,3 +402,62 @@ TEST(MutmutCodesTest, VerdictsMapToMutmutsCodes) {
 
 }  // namespace
 }  // namespace mutcell
+
+namespace mutcell {
+namespace {
+
+TEST_F(MutmutFilesTest, EachMutantCarriesItsFunctionsHashAndMutmutsConfig) {
+  std::vector<MutmutMutant> ms;
+  std::string err;
+  ASSERT_TRUE(ListMutmutMutants(dir_, MutmutTimeouts{}, &ms, &err)) << err;
+  std::map<std::string, const MutmutMutant*> by;
+  for (const MutmutMutant& m : ms) by[m.name] = &m;
+  EXPECT_EQ(by.at("tiny.core.x_clamp__mutmut_1")->function_hash, "7ac82442bc95");
+  EXPECT_EQ(by.at(kBoxDouble1)->function_hash, "a76a745a6db8");  // a method: the class in the key
+  EXPECT_EQ(by.at("tiny.core.x_add__mutmut_1")->mutmut_config, "{}");
+}
+
+TEST_F(MutmutFilesTest, TheFingerprintChangesWithTheFunctionTheConfigAndTheTests) {
+  std::vector<MutmutMutant> ms;
+  std::string err;
+  ASSERT_TRUE(ListMutmutMutants(dir_, MutmutTimeouts{}, &ms, &err)) << err;
+  MutmutMutant m = ms.front();
+  const std::string base = MutmutFingerprint(m);
+  MutmutMutant edited = m;
+  edited.function_hash = "000000000000";
+  EXPECT_NE(MutmutFingerprint(edited), base);
+  MutmutMutant config = m;
+  config.mutmut_config = R"({"timeout":"x"})";
+  EXPECT_NE(MutmutFingerprint(config), base);
+  MutmutMutant tests = m;
+  tests.tests.push_back("tests/test_core.py::test_new");
+  EXPECT_NE(MutmutFingerprint(tests), base);
+  MutmutMutant reordered = tests;
+  std::reverse(reordered.tests.begin(), reordered.tests.end());
+  EXPECT_EQ(MutmutFingerprint(reordered), MutmutFingerprint(tests));  // order is by this machine's timings
+  MutmutMutant faster = m;
+  faster.estimate_s += 1;
+  faster.timeout_s += 15;
+  EXPECT_EQ(MutmutFingerprint(faster), base);
+}
+
+TEST(VerdictForMutmutCodeTest, MapsMutmutsStatuses) {
+  EXPECT_EQ(VerdictForMutmutCode(0), Verdict::kSurvived);
+  EXPECT_EQ(VerdictForMutmutCode(1), Verdict::kKilled);
+  EXPECT_EQ(VerdictForMutmutCode(37), Verdict::kKilled);
+  EXPECT_EQ(VerdictForMutmutCode(33), Verdict::kNoTests);
+  EXPECT_EQ(VerdictForMutmutCode(34), Verdict::kSkipped);
+  EXPECT_EQ(VerdictForMutmutCode(36), Verdict::kTimeout);
+  EXPECT_EQ(VerdictForMutmutCode(-11), Verdict::kCrashed);
+  EXPECT_EQ(VerdictForMutmutCode(2), std::nullopt);  // interrupted: no verdict
+  // Every code mutcell writes reads back as the verdict it wrote (oom aside,
+  // which .meta can only show as timeout).
+  for (Verdict v : {Verdict::kKilled, Verdict::kSurvived, Verdict::kTimeout, Verdict::kNoTests, Verdict::kSkipped}) {
+    std::optional<int> code = MutmutExitCodeFor(v, std::nullopt, std::nullopt, 36);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(VerdictForMutmutCode(*code), v) << VerdictName(v);
+  }
+}
+
+}  // namespace
+}  // namespace mutcell

@@ -58,13 +58,15 @@ std::string Seconds(double s) {
 }
 
 void WriteTable(const std::vector<ResultRecord>& results, std::ostream& out) {
-  const std::vector<std::string> head = {"ID", "VERDICT", "EXIT", "SIGNAL", "DURATION", "PEAK MEMORY", "ATTEMPTS"};
+  const std::vector<std::string> head = {"ID",       "VERDICT",     "EXIT",     "SIGNAL",
+                                         "DURATION", "PEAK MEMORY", "ATTEMPTS", "SOURCE"};
   std::vector<std::vector<std::string>> rows;
   rows.reserve(results.size());
   for (const ResultRecord& r : results) {
     rows.push_back({Printable(r.id), std::string(VerdictName(r.verdict)),
                     r.exit_code ? std::to_string(*r.exit_code) : "-", r.signal ? SignalText(*r.signal) : "-",
-                    Seconds(r.duration_s), FormatSize(r.peak_memory_bytes), std::to_string(r.attempts)});
+                    Seconds(r.duration_s), FormatSize(r.peak_memory_bytes), std::to_string(r.attempts),
+                    r.source.empty() ? "-" : r.source});
   }
   std::vector<size_t> width(head.size());
   for (size_t c = 0; c < head.size(); ++c) width[c] = head[c].size();
@@ -75,7 +77,7 @@ void WriteTable(const std::vector<ResultRecord>& results, std::ostream& out) {
     for (size_t c = 0; c < row.size(); ++c) {
       bool last = c + 1 == row.size();
       // Numbers right-aligned, text left-aligned.
-      bool right = c >= 2;
+      bool right = c >= 2 && c + 1 < head.size();
       std::string pad(width[c] - Width(row[c]), ' ');
       line += right ? pad + row[c] : (last ? row[c] : row[c] + pad);
       if (!last) line += "  ";
@@ -117,6 +119,7 @@ void WriteJson(const std::vector<ResultRecord>& results, std::ostream& out) {
     j["seq"] = r.seq;
     if (r.pids_max_hits) j["pids_max_hits"] = r.pids_max_hits;
     if (r.left_behind_bytes) j["left_behind_bytes"] = r.left_behind_bytes;
+    j["source"] = r.source.empty() ? nullptr : nlohmann::ordered_json(r.source);
     arr.push_back(std::move(j));
   }
   out << arr.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
@@ -135,7 +138,7 @@ std::string CsvField(const std::string& s) {
 
 void WriteCsv(const std::vector<ResultRecord>& results, std::ostream& out) {
   // RFC 4180 lines end in CRLF.
-  out << "id,verdict,exit_code,signal,duration_s,peak_memory_bytes,cell_limit_bytes,attempts,backend,error\r\n";
+  out << "id,verdict,exit_code,signal,duration_s,peak_memory_bytes,cell_limit_bytes,attempts,backend,error,source\r\n";
   for (const ResultRecord& r : results) {
     char dur[32];
     std::snprintf(dur, sizeof dur, "%.3f", r.duration_s);
@@ -143,7 +146,7 @@ void WriteCsv(const std::vector<ResultRecord>& results, std::ostream& out) {
         << (r.exit_code ? std::to_string(*r.exit_code) : "") << ','
         << (r.signal ? std::to_string(*r.signal) : "") << ',' << dur << ',' << r.peak_memory_bytes << ','
         << r.cell_limit_bytes << ',' << r.attempts << ',' << CsvField(r.backend) << ',' << CsvField(r.error)
-        << "\r\n";
+        << ',' << CsvField(r.source) << "\r\n";
   }
 }
 
@@ -160,6 +163,12 @@ bool ParseReportFormat(const std::string& s, ReportFormat* out, std::string* err
     return false;
   }
   return true;
+}
+
+std::string SourceOf(const ResultRecord& r, size_t latest_session) {
+  if (r.origin == "mutmut") return "mutmut";
+  if (!r.origin.empty() || r.session < latest_session) return "earlier mutcell run";
+  return "this run";
 }
 
 void WriteReport(const std::vector<ResultRecord>& results, ReportFormat format, std::ostream& out) {

@@ -8,11 +8,14 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <string_view>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
 #include "executor/atomic_file.h"
 #include "executor/exit_codes.h"
+#include "executor/gates.h"
 #include "executor/journal.h"
 #include "executor/mutant_sources.h"
 #include "executor/report.h"
@@ -112,7 +115,9 @@ int ReportCommand(const ReportArgs& args) {
   }
   for (const std::string& w : journal.warnings) spdlog::warn("{}", w);
   std::vector<ResultRecord> results = CurrentResults(journal, plan);
-  const bool complete = results.size() == plan.size() && journal.complete;
+  const size_t latest_session = journal.headers.empty() ? 0 : journal.headers.size() - 1;
+  for (ResultRecord& r : results) r.source = SourceOf(r, latest_session);
+  const Tally tally = TallyResults(results, plan.size());
 
   std::vector<ResultRecord> shown = results;
   if (args.top > 0) {
@@ -140,11 +145,36 @@ int ReportCommand(const ReportArgs& args) {
   else if (format == ReportFormat::kMarkdown) WriteMarkdownReport(shown, sources, std::cout);
   else WriteReport(shown, format, std::cout);
   std::cout.flush();
-  if (complete)
-    std::fprintf(stderr, "complete: %zu of %zu mutants have a verdict\n", results.size(), plan.size());
-  else
-    std::fprintf(stderr, "incomplete: %zu of %zu\n", results.size(), plan.size());
-  if (args.require_complete && !complete) return kExitIncomplete;
+  std::fprintf(stderr, "%s\n%s\n", CompletionLine(tally).c_str(), ScoreLine(tally).c_str());
+  if (tally.with_result < plan.size()) {
+    std::unordered_set<std::string_view> have;
+    for (const ResultRecord& r : results) have.insert(r.id);
+    std::string missing;
+    size_t listed = 0;
+    for (const PlanEntry& e : plan) {
+      if (have.count(e.id)) continue;
+      if (listed++ == 10) {
+        missing += ", ...";
+        break;
+      }
+      missing += (missing.empty() ? "" : ", ") + e.id;
+    }
+    std::fprintf(stderr, "without a result: %s\n", missing.c_str());
+  }
+  if (!journal.headers.empty()) {
+    const JournalHeader& h = journal.headers.back();
+    const std::string loud = LimitsDecidedWarning(tally, h.cell_memory_bytes, h.clean_run_peak_bytes);
+    if (!loud.empty()) std::fprintf(stderr, "%s\n", loud.c_str());
+  }
+  GateSpec gates;
+  gates.require_complete = args.require_complete;
+  gates.fail_under = args.fail_under;
+  gates.max_survived = args.max_survived;
+  std::string message;
+  if (const int code = CheckGates(gates, tally, &message); code != kExitOk) {
+    std::fprintf(stderr, "gate failed: %s (exit %d)\n", message.c_str(), code);
+    return code;
+  }
   return kExitOk;
 }
 

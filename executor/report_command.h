@@ -1,6 +1,8 @@
 #pragma once
 // `mutcell report`: the results of the plan last run in a state directory.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace mutcell {
@@ -12,11 +14,15 @@ struct ReportArgs {
   std::string python;             ///< runs mutcell_locate.py; "" = beside the binary, else python3
   size_t top = 0;                 ///< >0: only the N largest peaks
   std::string html_path;          ///< also write the HTML page here
-  bool require_complete = false;  ///< exit kExitIncomplete unless every mutant has a verdict
+  bool require_complete = false;  ///< exit kExitIncomplete unless every mutant has a final verdict
+  std::optional<double> fail_under;       ///< exit kExitScoreTooLow when the score is below (percent)
+  std::optional<uint64_t> max_survived;   ///< exit kExitTooManySurvivors when more survived
 };
 
-/// Prints the report to stdout and "complete" or "incomplete: N of M" to
-/// stderr. Returns an exit status from exit_codes.h.
+/// Prints the report to stdout; to stderr the completion line, the mutation
+/// score, a warning when the limits decided most verdicts, and any failed
+/// gate. Covers every mutant of the plan last run (for `mutcell mutmut`:
+/// every mutant of the project). Returns an exit status from exit_codes.h.
 int ReportCommand(const ReportArgs& args);
 
 }  // namespace mutcell

@@ -128,19 +128,36 @@ TEST(ReportCsvTest, QuotesUntrustedTextPerRfc4180) {
   auto rs = Sample();
   std::string csv = Render(rs, ReportFormat::kCsv);
   EXPECT_EQ(csv.rfind("id,verdict,exit_code,signal,duration_s,peak_memory_bytes,cell_limit_bytes,attempts,"
-                      "backend,error\r\n",
+                      "backend,error,source\r\n",
                       0),
             0u);
-  EXPECT_NE(csv.find("\r\nmod.f__mutmut_1,killed,1,,0.500,12582912,268435456,1,v1,\r\n"), std::string::npos)
+  EXPECT_NE(csv.find("\r\nmod.f__mutmut_1,killed,1,,0.500,12582912,268435456,1,v1,,\r\n"), std::string::npos)
       << csv;
   EXPECT_NE(csv.find("\r\nmod.f__mutmut_2,oom,,9,1.250,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\"evil,\"\"id\"\"\nwith\x1b[31mred\",error"), std::string::npos) << csv;
   auto rows = ParseCsv(csv);
   ASSERT_EQ(rows.size(), 5u);
-  for (const auto& row : rows) EXPECT_EQ(row.size(), 10u);
+  for (const auto& row : rows) EXPECT_EQ(row.size(), 11u);
   EXPECT_EQ(rows[4][0], rs[3].id);
   EXPECT_EQ(rows[4][1], "error");
   EXPECT_EQ(rows[4][9], rs[3].error);
+}
+
+TEST(ReportSourceTest, SaysWhereEachVerdictComesFrom) {
+  ResultRecord r;
+  r.session = 2;
+  EXPECT_EQ(SourceOf(r, 2), "this run");
+  EXPECT_EQ(SourceOf(r, 3), "earlier mutcell run");
+  r.origin = "mutcell";  // carried over into the latest session
+  EXPECT_EQ(SourceOf(r, 2), "earlier mutcell run");
+  r.origin = "mutmut";
+  EXPECT_EQ(SourceOf(r, 2), "mutmut");
+  auto rs = Sample();
+  rs[0].source = "mutmut";
+  nlohmann::json j = nlohmann::json::parse(Render(rs, ReportFormat::kJson));
+  EXPECT_EQ(j[0]["source"], "mutmut");
+  EXPECT_TRUE(j[1]["source"].is_null());
+  EXPECT_NE(Render(rs, ReportFormat::kTable).find("SOURCE"), std::string::npos);
 }
 
 TEST(ReportTableTest, OneRowPerMutantAndCountsPerVerdict) {

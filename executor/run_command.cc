@@ -48,6 +48,8 @@ int RunCommand(const Config& cfg, const std::string& plan_path, bool fresh, cons
     for (const auto& [v, n] : counts) line += " " + std::string(VerdictName(v)) + " " + std::to_string(n);
     spdlog::info("verdicts:{}; this session ran {} in {:.1f} s", line.empty() ? " none" : line, ran, seconds);
   };
+  hooks.fail_under = cfg.fail_under;
+  hooks.max_survived = cfg.max_survived;
   return RunSession(cfg, plan, fresh, lock, hooks);
 }
 

@@ -41,6 +41,7 @@ struct Attempt {
   bool alone = false;                         // quarantined: nothing else runs meanwhile
   std::string log_path;                       // "" = output discarded
   uint64_t log_start = 0;                     // where this attempt's output begins in it
+  double timeout_s = 0;                       // the wall-clock limit this attempt got
   RunExit exit;
 };
 
@@ -161,6 +162,8 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     r.pids_max_hits = pids_max_hits;
     r.left_behind_bytes = left_behind;
     if (pids_max_hits) summary->pids_limited++;
+    r.timeout_limit_s = a.timeout_s;
+    if (opts_.limits.pids_max) r.pids_limit = opts_.limits.pids_max;
     std::string jerr;
     if (!journal_->Append(r, &jerr)) {
       *err = jerr;
@@ -187,6 +190,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     a.alone = p.alone;
     a.start = Clock::now();
     double timeout = p.mutant->timeout_s.value_or(opts_.default_timeout_s);
+    a.timeout_s = timeout;
     a.deadline = a.start + Seconds(timeout);
     want_spare = true;
     if (spare) {
@@ -209,7 +213,8 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     req.cwd = p.mutant->cwd;
     req.tests = p.mutant->tests;
     req.timeout_s = timeout;
-    if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/cell-" + std::to_string(a.seq) + ".log";
+    if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/" + opts_.log_prefix + std::to_string(a.seq) + "-attempt-" +
+                     std::to_string(a.attempt_no) + ".log";
     std::string serr;
     // The log's space first: output that cannot be captured would make the
     // tests fail on ENOSPC, which must not become the mutant's verdict.
@@ -224,6 +229,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       a.main_exited = true;
       return finish(a);
     }
+    if (progress_) progress_->OnStart(*p.mutant);
     running.emplace(a.seq, std::move(a));
     return true;
   };

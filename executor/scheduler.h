@@ -29,6 +29,10 @@ struct SchedulerOptions {
   double stop_grace_s = 10;       ///< running mutants' grace after SIGINT/SIGTERM
   int max_attempts = 3;           ///< attempts of a mutant whose attempt ended in error
   std::string log_dir;            ///< per-attempt output files ("" = discard)
+  /// Start of each attempt's log name: log_dir/<prefix><seq>-attempt-<n>.log.
+  /// The session makes it unique ("cell-<session id>-"), so a re-test never
+  /// overwrites or appends to another session's log.
+  std::string log_prefix = "cell-";
   std::string backend_name;
   uint64_t budget_bytes = 0;      ///< the run's memory budget (0: only `jobs` limits starts)
   uint64_t reserved_bytes = 0;    ///< taken from the budget before any cell (fork servers)
@@ -52,6 +56,8 @@ struct RunSummary {
 class Progress {
  public:
   virtual ~Progress() = default;
+  /// An attempt of `m` started (default: nothing).
+  virtual void OnStart(const Mutant& m) { (void)m; }
   virtual void OnResult(const ResultRecord& r, const Mutant& m) = 0;
   /// Called every tick-ish; may redraw a status line.
   virtual void OnTick(size_t running) = 0;

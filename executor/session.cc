@@ -6,13 +6,18 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <random>
+#include <string_view>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
 #include "executor/exit_codes.h"
 #include "executor/interrupt.h"
+#include "executor/gates.h"
 #include "executor/progress.h"
+#include "executor/reuse.h"
 #include "executor/scheduler.h"
 #include "executor/state_dir.h"
 #include "limits/budget.h"
@@ -55,12 +60,32 @@ class RecordingProgress : public Progress {
     out_->push_back(r);
     inner_->OnResult(r, m);
   }
+  void OnStart(const Mutant& m) override { inner_->OnStart(m); }
   void OnTick(size_t running) override { inner_->OnTick(running); }
 
  private:
   Progress* inner_;
   std::vector<ResultRecord>* out_;
 };
+
+/// Which timeout each mutant gets, for the start line: the default, or the
+/// plan's own per-mutant timeouts (mutmut's formula) and their range.
+std::string DescribeTimeouts(const Plan& plan, double default_s, const std::string& source) {
+  size_t own = 0;
+  double lo = 0, hi = 0;
+  for (const Mutant& m : plan.mutants) {
+    if (!m.timeout_s) continue;
+    lo = own ? std::min(lo, *m.timeout_s) : *m.timeout_s;
+    hi = own ? std::max(hi, *m.timeout_s) : *m.timeout_s;
+    own++;
+  }
+  char range[96];
+  std::snprintf(range, sizeof range, "%.3g-%.3g s", lo, hi);
+  const std::string from = source.empty() ? "the plan" : source;
+  if (own == 0) return fmt::format("timeout {:g} s (--timeout)", default_s);
+  if (own == plan.mutants.size()) return fmt::format("timeout per mutant by {}: {}", from, range);
+  return fmt::format("timeout {:g} s (--timeout), {} mutants their own by {}: {}", default_s, own, from, range);
+}
 
 /// A result recorded without running the mutant.
 ResultRecord Decided(const Mutant& m, Verdict v, const std::string& backend) {
@@ -94,21 +119,6 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
   for (const std::string& w : journal.warnings) spdlog::warn("{}", w);
 
-  // Which mutants of the plan already have a verdict, by position.
-  std::vector<bool> settled(plan.mutants.size());
-  size_t settled_count = 0;
-  {
-    const std::vector<const ResultRecord*> latest = LatestResults(journal, plan.mutants);
-    for (size_t i = 0; i < latest.size(); ++i) {
-      if (latest[i] && IsFinal(*latest[i])) {
-        settled[i] = true;
-        ++settled_count;
-      }
-    }
-  }
-  if (settled_count)
-    spdlog::info("resuming: {} of {} mutants already have a verdict", settled_count, plan.mutants.size());
-
   // The memory mutcell may really use (the tightest cgroup limit, not the
   // host's free memory), and what the run takes of it.
   MemoryFacts facts;
@@ -137,6 +147,39 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   const std::string memory_line = FormatBudgetLine(facts, budget);
   spdlog::info("memory: {}", memory_line);
 
+  // What the front end knows beyond the journal joins it first, so every
+  // decision below (and the report) sees one set of records.
+  std::vector<ResultRecord> adopted;
+  if (hooks.adopt) adopted = hooks.adopt(journal, plan);
+  for (ResultRecord& r : adopted) {
+    r.session = journal.headers.size();  // the session about to start
+    journal.results.push_back(r);
+  }
+
+  // Which mutants run, and why the others' verdicts still hold.
+  std::vector<ReuseReason> reasons(plan.mutants.size());
+  std::map<ReuseReason, size_t> reason_counts;
+  {
+    std::unordered_set<std::string_view> recorded;
+    for (const ResultRecord& r : journal.results) recorded.insert(r.id);
+    const std::vector<const ResultRecord*> latest = LatestResults(journal, plan.mutants);
+    for (size_t i = 0; i < plan.mutants.size(); ++i) {
+      const Mutant& m = plan.mutants[i];
+      const bool named = fresh || (hooks.named && hooks.named(m));
+      CurrentLimits now;
+      now.cell_bytes = budget.cell_bytes;
+      now.timeout_s = m.timeout_s.value_or(cfg.timeout_s);
+      now.pids = cfg.cell_pids;
+      ReuseReason why = DecideReuse(latest[i], recorded.count(m.id) > 0, named, now);
+      if (hooks.only_named && !named && why != ReuseReason::kReused) why = ReuseReason::kNotSelected;
+      reasons[i] = why;
+      reason_counts[why]++;
+    }
+  }
+  const size_t settled_count = reason_counts[ReuseReason::kReused];
+  if (!journal.results.empty() || settled_count) spdlog::info("{}", ReuseSummary(reason_counts));
+
+
   CellBackendChoice choice;
   choice.forced = cfg.backend;
   choice.require_cells = cfg.require_cells;
@@ -151,7 +194,8 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   SchedulerOptions opts;
   opts.wait_mask = InstallInterruptHandlers();
-  if (!backend->Start(NewRunId(), &err)) {
+  const std::string run_id = NewRunId();
+  if (!backend->Start(run_id, &err)) {
     spdlog::error("cannot set up the {} backend: {}", backend->Name(), err);
     return kExitInternal;
   }
@@ -161,9 +205,9 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     return kExitInternal;
   }
   const int jobs = budget.jobs;
-  spdlog::info("mutcell {}: {} mutants, backend {}, cell memory {}, pids {}, jobs {}, timeout {} s",
-               MUTCELL_VERSION, plan.mutants.size(), backend->Name(), FormatSize(budget.cell_bytes),
-               cfg.cell_pids, jobs, cfg.timeout_s);
+  spdlog::info("mutcell {}: {} mutants, backend {}, cell memory {}, pids {}, jobs {}, {}", MUTCELL_VERSION,
+               plan.mutants.size(), backend->Name(), FormatSize(budget.cell_bytes), cfg.cell_pids, jobs,
+               DescribeTimeouts(plan, cfg.timeout_s, hooks.timeout_source));
 
   JournalWriter writer;
   auto fail_setup = [&](const std::string& what) {
@@ -182,14 +226,17 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   header.effective_limit_bytes = budget.effective_limit;
   header.memory = memory_line;
   header.mutant_count = plan.mutants.size();
+  header.clean_run_peak_bytes = hooks.clean_run_peak.value_or(0);
   header.started_at = NowIso8601();
   if (!writer.Open(paths.journal, header, &err)) return fail_setup(err);
+  for (const ResultRecord& r : adopted)
+    if (!writer.Append(r, &err)) return fail_setup(err);
 
   std::vector<const Mutant*> todo;
   size_t decided = 0;
   for (size_t i = 0; i < plan.mutants.size(); ++i) {
     const Mutant& m = plan.mutants[i];
-    if (settled[i]) continue;
+    if (reasons[i] == ReuseReason::kReused || reasons[i] == ReuseReason::kNotSelected) continue;
     std::optional<Verdict> v = hooks.decide_without_running ? hooks.decide_without_running(m) : std::nullopt;
     if (!v) {
       todo.push_back(&m);
@@ -218,9 +265,12 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.stop_grace_s = cfg.stop_grace_s;
   opts.max_attempts = cfg.max_attempts;
   opts.log_dir = paths.logs;
+  // Unique across sessions: a re-test never overwrites an earlier attempt's log.
+  opts.log_prefix = "cell-" + run_id + "-";
   opts.backend_name = backend->Name();
 
   ConsoleProgress console(plan.mutants.size(), settled_count + decided, stderr);
+  console.SetWork(todo);
   // What the journal holds stays known in memory: no second load to write back.
   RecordingProgress progress(&console, &journal.results);
   Scheduler scheduler(opts, backend.get(), runner.get(), &writer, &progress);
@@ -289,6 +339,18 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
   std::fprintf(stderr, "%zu of %zu done; see `mutcell report --state-dir %s`\n", done, plan.mutants.size(),
                paths.dir.c_str());
+  const Tally tally = TallyResults(current, plan.mutants.size());
+  std::fprintf(stderr, "%s\n%s\n", CompletionLine(tally).c_str(), ScoreLine(tally).c_str());
+  const std::string loud = LimitsDecidedWarning(tally, budget.cell_bytes, hooks.clean_run_peak.value_or(0));
+  if (!loud.empty()) std::fprintf(stderr, "%s\n", loud.c_str());
+  GateSpec gates;
+  gates.fail_under = hooks.fail_under;
+  gates.max_survived = hooks.max_survived;
+  std::string gate_message;
+  if (const int code = CheckGates(gates, tally, &gate_message); code != kExitOk) {
+    std::fprintf(stderr, "gate failed: %s (exit %d)\n", gate_message.c_str(), code);
+    return code;
+  }
   return summary.counts.count(Verdict::kError) ? kExitErrors : kExitOk;
 }
 

@@ -37,6 +37,22 @@ struct SessionHooks {
   std::optional<uint64_t> clean_run_peak;
   /// Memory taken from the budget before any cell (fork servers).
   uint64_t reserved_bytes = 0;
+  /// Records the front end knows of beyond the journal, to be journaled
+  /// before anything is decided: verdicts from its own files (origin
+  /// "mutmut") and earlier verdicts it still vouches for under the mutant's
+  /// current fingerprint (origin "mutcell"). Each must carry the current
+  /// fingerprint of a plan mutant. Default: none.
+  std::function<std::vector<ResultRecord>(const JournalContents& journal, const Plan& plan)> adopt;
+  /// Mutants that run again whatever is recorded (named on the command line).
+  std::function<bool(const Mutant&)> named;
+  /// With names: mutants not named are neither run nor reused.
+  bool only_named = false;
+  /// Where the plan's per-mutant timeouts come from, for the start line
+  /// ("mutmut's formula (estimate + 1 s) × 15"); "" = the plan.
+  std::string timeout_source;
+  /// Final gates (--fail-under, --max-survived) checked on the whole plan.
+  std::optional<double> fail_under;
+  std::optional<uint64_t> max_survived;
   /// Prints the front end's summary of the current results.
   std::function<void(const std::vector<ResultRecord>& current, double seconds, size_t ran)> summarize;
 };

@@ -450,8 +450,19 @@ void ZygoteRunner::MaybeRecycle(Zygote& z) {
                           (opts_.recycle_growth > 0 && z.last_rss > z.ready_rss + opts_.recycle_growth);
   if ((count_near || memory_hit) && !z.retiring) {
     z.retiring = true;
-    spdlog::info("zygote generation {}: {} served, {} MiB (ready at {} MiB): warming its successor", z.generation,
-                 z.served, z.last_rss >> 20, z.ready_rss >> 20);
+    // Say which threshold fired: a recycle long before recycle_after is
+    // otherwise a mystery.
+    std::string why;
+    if (opts_.recycle_memory > 0 && z.last_rss > opts_.recycle_memory)
+      why = "memory above recycle_memory " + std::to_string(opts_.recycle_memory >> 20) + " MiB";
+    else if (memory_hit)
+      why = "grew " + std::to_string((z.last_rss - z.ready_rss) >> 20) + " MiB since warm-up, above recycle_growth " +
+            std::to_string(opts_.recycle_growth >> 20) + " MiB";
+    else
+      why = std::to_string(z.assigned) + " of recycle_after " + std::to_string(opts_.recycle_after) +
+            " children assigned";
+    spdlog::info("zygote generation {}: {} served, {} MiB (ready at {} MiB): recycled because {}; warming its successor",
+                 z.generation, z.served, z.last_rss >> 20, z.ready_rss >> 20, why);
     std::string err;
     if (!Spawn(&err)) spdlog::error("cannot start a zygote: {}", err);
   }

@@ -118,6 +118,8 @@ if __name__ == "__main__":
         raise
     except BaseException as e:  # mutmut's asserts and exceptions: its own words
         import traceback
+        # The traceback once; the closing line names the exception's type only,
+        # since its text is already the traceback's last line (and can be kilobytes).
         traceback.print_exc()
-        print(f"mutcell: mutmut's preparation failed: {e!r}", file=sys.stderr)
+        print(f"mutcell: mutmut's preparation failed ({type(e).__name__}; traceback above)", file=sys.stderr)
         sys.exit(1)
