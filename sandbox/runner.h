@@ -66,9 +66,11 @@ class Runner {
   virtual void Shutdown() = 0;
 };
 
-/// Exec mode: a fresh process per attempt (any language).
+/// Exec mode: a fresh process per attempt (any language), as PID 2 of its
+/// own PID namespace where the kernel allows it (see SpawnInCell).
 class ExecRunner : public Runner {
  public:
+  ~ExecRunner() override;
   bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) override;
   void PollFds(std::vector<int>*) override {}
   bool OnChildExit(pid_t pid, int status) override;
@@ -78,6 +80,7 @@ class ExecRunner : public Runner {
 
  private:
   std::map<pid_t, uint64_t> running_;       ///< main process → token
+  std::map<pid_t, int> status_fds_;         ///< namespace init → the pipe with its test's wait status
   std::vector<std::pair<uint64_t, RunExit>> finished_;
 };
 

@@ -1,0 +1,90 @@
+// Hostile mutants and a hostile CI machine (issue 14): nothing a mutant does
+// stops the run, and every result survives. The real binary, real cells.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/test_util.h"
+
+namespace mutcell::testing {
+namespace {
+
+/// Runs mutcell like RunMutcell, but a run that has not ended after
+/// `guard_s` (far beyond what it needs) is killed, so that a hang fails the
+/// test instead of blocking the suite: exit_code is then -2.
+CommandResult RunGuarded(const std::vector<std::string>& args, double guard_s, const std::string& cwd = "") {
+  TempDir io;
+  int pid = StartMutcell(args, cwd, io.path() + "/log");
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(guard_s);
+  CommandResult r;
+  int status = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) {
+      r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() > end) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      r.exit_code = -2;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::ifstream o(io.path() + "/log"), e(io.path() + "/log.err");
+  std::stringstream so, se;
+  so << o.rdbuf();
+  se << e.rdbuf();
+  r.out = so.str();
+  r.err = se.str();
+  return r;
+}
+
+std::map<std::string, nlohmann::json> Report(const std::string& state) {
+  CommandResult r = RunMutcell({"report", "--state-dir", state, "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, nlohmann::json> out;
+  if (r.exit_code != 0) return out;
+  for (auto& j : nlohmann::json::parse(r.out)) out[j["id"].get<std::string>()] = j;
+  return out;
+}
+
+std::string PyMutant(const std::string& id, const std::string& code, const std::string& extra = "") {
+  return R"({"id": )" + Json(id) + R"(, "argv": ["python3", "-c", )" + Json(code) + "]" + extra + "}\n";
+}
+
+// A.1: in exec mode a mutant's parent used to be mutcell. Killing, stopping
+// or interrupting it must not end the run: every mutant gets its verdict.
+TEST(HostileTest, AMutantSignallingItsParentOrGroupDoesNotStopTheRun) {
+  TempDir dir;
+  std::string plan = dir.Write(
+      "plan.jsonl", PyMutant("kill9", "import os, sys; os.kill(os.getppid(), 9); sys.exit(1)") +
+                        PyMutant("term", "import os, sys; os.kill(os.getppid(), 15); sys.exit(1)") +
+                        PyMutant("int", "import os, sys; os.kill(os.getppid(), 2); sys.exit(1)") +
+                        PyMutant("stop", "import os, sys; os.kill(os.getppid(), 19); sys.exit(1)") +
+                        PyMutant("group", "import os, signal, sys; signal.signal(15, signal.SIG_IGN); "
+                                          "os.killpg(0, 15); sys.exit(1)") +
+                        PyMutant("plain", "import sys; sys.exit(1)"));
+  CommandResult r = RunGuarded({"run", "--plan", plan, "--state-dir", dir.path() + "/state", "--jobs", "2"}, 120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto results = Report(dir.path() + "/state");
+  ASSERT_EQ(results.size(), 6u) << r.err;
+  for (auto& [id, j] : results) EXPECT_EQ(j["verdict"], "killed") << id << ": " << j.dump();
+  EXPECT_TRUE(LeftoverCgroups().empty());
+}
+
+}  // namespace
+}  // namespace mutcell::testing
