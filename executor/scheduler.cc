@@ -20,6 +20,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long after an attempt's deadline (and its kill) mutcell waits for the
+// runner's report before ending the attempt without one.
+constexpr double kReportGraceS = 2;
+
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
@@ -57,6 +61,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   bool stopping = false;
   Clock::time_point stop_deadline{};
   int seen_interrupts = 0;
+  int seen_ignored = IgnoredInterruptCount();
   Clock::time_point last_sync = Clock::now();
   bool run_failed = false;
   // Admission: a cell starts only when its limit fits in what the budget has
@@ -203,6 +208,11 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     ppoll(fds.data(), fds.size(), &ts, &opts_.wait_mask);
 
     Clock::time_point now = Clock::now();
+    if (IgnoredInterruptCount() > seen_ignored) {
+      seen_ignored = IgnoredInterruptCount();
+      spdlog::warn("ignored a signal sent by pid {}, a process inside one of the run's cells (a mutant, not the user)",
+                   LastIgnoredSender());
+    }
     if (InterruptCount() > seen_interrupts) {
       int sig = LastInterruptSignal();
       if (!stopping) {
@@ -238,7 +248,9 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
         a.cell->SignalAll(SIGKILL);
         spdlog::debug("{}: memory limit reached; cell killed", a.mutant->id);
       }
-      if (!a.main_exited && !a.timed_out && now >= a.deadline) {
+      // A cell already empty at its deadline ran to its end; only the report
+      // is missing, and that is the runner's failure, not a timeout.
+      if (!a.main_exited && !a.timed_out && now >= a.deadline && !a.cell->IsEmpty()) {
         a.timed_out = true;
         a.cell->SignalAll(SIGTERM);
         a.kill_at = now + Seconds(opts_.kill_grace_s);
@@ -250,6 +262,27 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       if (!a.main_exited && stopping && now >= stop_deadline && !a.interrupted) {
         a.interrupted = true;
         a.cell->SignalAll(SIGKILL);
+      }
+      // The deadline holds even when the runner never reports (a fork server
+      // stopped or silent): once the cell is empty a report grace after the
+      // deadline (or the stop), the attempt ends without one, and the runner
+      // is told so it can replace what failed to report.
+      if (!a.main_exited) {
+        Clock::time_point due = a.deadline;
+        if (stopping && stop_deadline < due) due = stop_deadline;
+        due += Seconds(opts_.kill_grace_s + kReportGraceS);
+        if (now >= due && (a.cell->IsEmpty() || now >= due + Seconds(kReportGraceS))) {
+          runner_->Overdue(a.seq);
+          a.main_exited = true;
+          if (a.timed_out || a.interrupted) {
+            a.exit.signal = SIGKILL;  // what mutcell sent; the runner never said how it ended
+          } else {
+            a.exit.error = "no-report: the runner did not report the attempt's end within " +
+                           std::to_string(static_cast<int>(opts_.kill_grace_s + kReportGraceS)) +
+                           " s of its deadline";
+          }
+          spdlog::warn("{}: no report of the attempt's end from the runner; ended by mutcell", a.mutant->id);
+        }
       }
       if (a.main_exited) {
         if (!finish(a)) run_failed = true;

@@ -144,6 +144,11 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     spdlog::error("cannot set up the {} backend: {}", backend->Name(), err);
     return kExitInternal;
   }
+  if (const std::string run = backend->RunPath(); !run.empty()) {
+    // A mutant or fork server that signals mutcell is not the user interrupting.
+    const std::string leaf = "/" + run.substr(run.find_last_of('/') + 1) + "/";
+    SetCellMarkers({leaf + "cell-", leaf + "zygote-"});
+  }
   if (!backend->LimitRun(budget.budget_bytes, &err)) {
     spdlog::error("cannot set the run's memory budget: {}", err);
     backend->Stop();
@@ -192,7 +197,17 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
 
   std::unique_ptr<Runner> runner;
   if (hooks.make_runner && !todo.empty()) {  // no fork server to warm when nothing runs
-    if (!(runner = hooks.make_runner(backend.get(), budget, &err))) return fail_setup(err);
+    if (!(runner = hooks.make_runner(backend.get(), budget, &err))) {
+      if (InterruptCount() > 0) {  // the user stopped the warm-up: resumable, like any stop
+        spdlog::warn("received {} while the fork server warmed up; run the same command again to resume",
+                     strsignal(LastInterruptSignal()));
+        backend->Stop();
+        std::string cerr;
+        writer.Close(&cerr);
+        return ExitForSignal(LastInterruptSignal());
+      }
+      return fail_setup(err);
+    }
   } else {
     runner = std::make_unique<ExecRunner>();
   }

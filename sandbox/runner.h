@@ -62,6 +62,12 @@ class Runner {
   /// Abandons the attempt `token` (its cell is being destroyed).
   virtual void Forget(uint64_t token) = 0;
 
+  /// The attempt `token` is past its deadline and its cell is empty (or could
+  /// not be emptied), but the runner never reported its end: the scheduler
+  /// ends it without a report. A runner whose helper failed to report (a
+  /// stopped or silent fork server) replaces it. Default: Forget.
+  virtual void Overdue(uint64_t token) { Forget(token); }
+
   /// Stops helper processes (zygotes). Idempotent.
   virtual void Shutdown() = 0;
 };
