@@ -75,7 +75,7 @@ ResultRecord Decided(const Mutant& m, Verdict v, const std::string& backend) {
 }  // namespace
 
 int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const SessionHooks& hooks) {
-  (void)lock;  // held by the caller for as long as this runs
+  // `lock` is held by the caller for as long as this runs.
   std::string err;
   StatePaths paths(cfg.state_dir);
   if (!EnsureStateDir(paths, &err)) {
@@ -178,6 +178,14 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   header.mutant_count = plan.mutants.size();
   header.started_at = NowIso8601();
   if (!writer.Open(paths.journal, header, &err)) return fail_setup(err);
+  // A mutant can delete the state directory (it lives in the project): the
+  // journal comes back from the writer's open file, and the rest from here.
+  writer.SetOnRestore([&] {
+    std::string rerr;
+    if (!EnsureStateDir(paths, &rerr)) spdlog::error("restoring the state directory: {}", rerr);
+    if (!lock.Reassert(&rerr)) spdlog::error("restoring the state lock: {}", rerr);
+    if (!WritePlanIndex(paths, plan, &rerr)) spdlog::error("restoring the plan index: {}", rerr);
+  });
 
   std::vector<const Mutant*> todo;
   size_t decided = 0;

@@ -86,5 +86,30 @@ TEST(HostileTest, AMutantSignallingItsParentOrGroupDoesNotStopTheRun) {
   EXPECT_TRUE(LeftoverCgroups().empty());
 }
 
+// B.1: the state directory lives in the project, where mutants run: one
+// that deletes it (or replaces the journal) must not erase the results.
+TEST(HostileTest, AMutantDeletingTheStateDirectoryOrReplacingTheJournalLosesNoResult) {
+  TempDir dir;
+  std::string plan;
+  for (int i = 0; i < 3; ++i) plan += PyMutant("before." + std::to_string(i), "import sys; sys.exit(1)");
+  plan += PyMutant("rm", "import shutil, sys; shutil.rmtree('.mutcell'); sys.exit(1)");
+  plan += PyMutant("mid", "import sys; sys.exit(0)");
+  plan += PyMutant("replace", "import os, sys; open('.mutcell/j', 'w').write('garbage\\n'); "
+                              "os.rename('.mutcell/j', '.mutcell/journal.jsonl'); sys.exit(1)");
+  for (int i = 0; i < 3; ++i) plan += PyMutant("after." + std::to_string(i), "import sys; sys.exit(1)");
+  std::string plan_path = dir.Write("plan.jsonl", plan);
+  // The default state directory, .mutcell in the working directory, which is the mutants' cwd too.
+  CommandResult r = RunGuarded({"run", "--plan", plan_path, "--jobs", "1"}, 120, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto results = Report(dir.path() + "/.mutcell");
+  EXPECT_EQ(results.size(), 9u) << r.err;
+  EXPECT_EQ(results["mid"]["verdict"], "survived");
+  for (const char* id : {"before.0", "rm", "replace", "after.2"}) EXPECT_EQ(results[id]["verdict"], "killed") << id;
+  // The run is whole again: a rerun resumes with nothing left to do.
+  CommandResult again = RunGuarded({"run", "--plan", plan_path, "--jobs", "1"}, 120, dir.path());
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("9 of 9 mutants already have a verdict"), std::string::npos) << again.err;
+}
+
 }  // namespace
 }  // namespace mutcell::testing
