@@ -332,6 +332,10 @@ std::string JournalLine(const ResultRecord& r) {
   optional_int(&j, r.zygote_memory_bytes);
   j += ",\"seq\":";
   j += std::to_string(r.seq);
+  if (r.log_dropped_bytes > 0) {
+    j += ",\"log_dropped_bytes\":";
+    j += std::to_string(r.log_dropped_bytes);
+  }
   j += '}';
   return j;
 }

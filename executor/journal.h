@@ -46,6 +46,7 @@ struct ResultRecord {
   std::optional<int> zygote_generation;
   std::optional<uint64_t> zygote_memory_bytes;
   uint64_t seq = 0;               ///< run order
+  uint64_t log_dropped_bytes = 0; ///< output cut from the attempt's log by the log limit (written when > 0)
 };
 
 /// What a journal holds after load.

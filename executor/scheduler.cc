@@ -1,7 +1,10 @@
 #include "executor/scheduler.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -23,6 +26,8 @@ using Clock = std::chrono::steady_clock;
 // How long after an attempt's deadline (and its kill) mutcell waits for the
 // runner's report before ending the attempt without one.
 constexpr double kReportGraceS = 2;
+// How often running attempts' logs are measured against the log limit.
+constexpr double kLogCheckS = 0.05;
 
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -42,7 +47,39 @@ struct Attempt {
   bool interrupted = false;                   // killed because the run is stopping
   bool main_exited = false;
   RunExit exit;
+  std::string log_path;
+  uint64_t log_dropped = 0;
 };
+
+/// Keeps the output file at `path` within `limit` bytes while its writer
+/// appends (O_APPEND, so its writes land at whatever the end is now): beyond
+/// the limit, the file is cut to its first half, a marker line, and the
+/// latest quarter. Adds what was cut to *dropped. Best effort: a write that
+/// lands between the read of the tail and the cut is dropped uncounted.
+void CapLog(const std::string& path, uint64_t limit, uint64_t* dropped) {
+  struct stat st;
+  if (limit == 0 || stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) <= limit) return;
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;
+  const uint64_t head = limit / 2, keep = limit / 4;
+  if (fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > limit) {
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    std::string tail(keep, '\0');
+    ssize_t n = pread(fd, tail.data(), keep, static_cast<off_t>(size - keep));
+    if (n >= 0) {
+      tail.resize(static_cast<size_t>(n));
+      *dropped += size - head - tail.size();
+      const std::string marker =
+          "\n[mutcell: " + std::to_string(*dropped) + " bytes of output dropped here (log limit)]\n";
+      if (ftruncate(fd, static_cast<off_t>(head)) == 0) {
+        std::string rest = marker + tail;
+        ssize_t w = pwrite(fd, rest.data(), rest.size(), static_cast<off_t>(head));
+        (void)w;
+      }
+    }
+  }
+  close(fd);
+}
 
 struct Pending {
   const Mutant* mutant;
@@ -62,6 +99,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   Clock::time_point stop_deadline{};
   int seen_interrupts = 0;
   int seen_ignored = IgnoredInterruptCount();
+  Clock::time_point next_log_check{};
   Clock::time_point last_sync = Clock::now();
   bool run_failed = false;
   // Admission: a cell starts only when its limit fits in what the budget has
@@ -81,6 +119,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     o.timed_out = a.timed_out;
     o.limit_reached = a.limit_reached;
     o.duration_s = std::chrono::duration<double>(Clock::now() - a.start).count();
+    if (!a.log_path.empty()) CapLog(a.log_path, opts_.log_limit, &a.log_dropped);
     if (a.cell) {
       // Whatever the test left behind (grandchildren) dies with the cell; the
       // counters are read there once, when nothing is left to change them.
@@ -120,6 +159,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     r.zygote_generation = a.exit.zygote_generation;
     r.zygote_memory_bytes = a.exit.zygote_memory_bytes;
     r.seq = a.seq;
+    r.log_dropped_bytes = a.log_dropped;
     std::string jerr;
     if (!journal_->Append(r, &jerr)) {
       *err = jerr;
@@ -168,6 +208,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     req.tests = p.mutant->tests;
     req.timeout_s = timeout;
     if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/cell-" + std::to_string(a.seq) + ".log";
+    a.log_path = req.log_path;
     std::string serr;
     if (!runner_->Start(a.seq, req, a.cell.get(), &serr)) {
       a.exit.error = "cannot start: " + serr;
@@ -241,8 +282,13 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       it->second.exit = std::move(exit);
     }
 
+    // Output is capped while it is written: a mutant printing in a loop
+    // writes hundreds of MB a second, so waiting for its end would fill the disk.
+    const bool cap_logs = opts_.log_limit > 0 && now >= next_log_check;
+    if (cap_logs) next_log_check = now + Seconds(kLogCheckS);
     for (auto it = running.begin(); it != running.end();) {
       Attempt& a = it->second;
+      if (cap_logs && !a.log_path.empty()) CapLog(a.log_path, opts_.log_limit, &a.log_dropped);
       if (!a.limit_reached && a.cell->MemoryLimitReached()) {
         a.limit_reached = true;
         a.cell->SignalAll(SIGKILL);

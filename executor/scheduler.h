@@ -29,6 +29,7 @@ struct SchedulerOptions {
   double stop_grace_s = 10;       ///< running mutants' grace after SIGINT/SIGTERM
   int max_attempts = 3;           ///< attempts of a mutant whose attempt ended in error
   std::string log_dir;            ///< per-attempt output files ("" = discard)
+  uint64_t log_limit = 0;         ///< bytes kept of one attempt's output file (0: no cap), see CapLog
   std::string backend_name;
   uint64_t budget_bytes = 0;      ///< the run's memory budget (0: only `jobs` limits starts)
   uint64_t reserved_bytes = 0;    ///< taken from the budget before any cell (fork servers)

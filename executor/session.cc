@@ -230,6 +230,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.stop_grace_s = cfg.stop_grace_s;
   opts.max_attempts = cfg.max_attempts;
   opts.log_dir = paths.logs;
+  opts.log_limit = cfg.log_limit;
   opts.backend_name = backend->Name();
 
   ConsoleProgress console(plan.mutants.size(), settled_count + decided, stderr);

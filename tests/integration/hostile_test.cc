@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -109,6 +110,69 @@ TEST(HostileTest, AMutantDeletingTheStateDirectoryOrReplacingTheJournalLosesNoRe
   CommandResult again = RunGuarded({"run", "--plan", plan_path, "--jobs", "1"}, 120, dir.path());
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("9 of 9 mutants already have a verdict"), std::string::npos) << again.err;
+}
+
+// B.3: `mutcell run ... 2>&1 | head -3` closes mutcell's output early. The
+// run must go on (SIGPIPE ignored, failed writes dropped) and finish whole.
+TEST(HostileTest, AClosedOutputPipeDoesNotStopTheRun) {
+  TempDir dir;
+  std::string plan = dir.Write("plan.jsonl", PyMutant("a", "import sys; sys.exit(1)") +
+                                                 PyMutant("b", "import sys, time; time.sleep(0.5); sys.exit(0)") +
+                                                 PyMutant("c", "import sys; sys.exit(1)"));
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  close(p[0]);  // nobody will ever read
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 1);
+    dup2(p[1], 2);
+    signal(SIGPIPE, SIG_DFL);
+    execl(MUTCELL_BINARY, MUTCELL_BINARY, "run", "--plan", plan.c_str(), "--state-dir",
+          (dir.path() + "/state").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(p[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  auto results = Report(dir.path() + "/state");
+  EXPECT_EQ(results.size(), 3u);
+  EXPECT_EQ(results["b"]["verdict"], "survived");
+}
+
+// B.4: one attempt's captured output is capped while it is written: the
+// first half and the latest part are kept, and the journal records how much
+// was dropped.
+TEST(HostileTest, AnAttemptPrintingWithoutEndKeepsItsLogWithinTheLimit) {
+  TempDir dir;
+  // 256 MiB of output, then a line the end of the log must still show.
+  std::string code =
+      "import os, sys\nchunk = b'x' * (1 << 20)\nfor _ in range(256): os.write(1, chunk)\n"
+      "os.write(1, b'\\nLAST LINE\\n')\nsys.exit(1)\n";
+  std::string plan = dir.Write("plan.jsonl", PyMutant("loud", code));
+  CommandResult r = RunGuarded(
+      {"run", "--plan", plan, "--state-dir", dir.path() + "/state", "--log-limit", "1M"}, 300);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Report(dir.path() + "/state")["loud"]["verdict"], "killed");
+  std::string log_text;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/state/logs")) {
+    if (e.path().filename().string().rfind("cell-", 0) != 0) continue;
+    std::ifstream f(e.path());
+    std::stringstream ss;
+    ss << f.rdbuf();
+    log_text = ss.str();
+  }
+  EXPECT_LE(log_text.size(), (1u << 20) + 200) << "the log exceeds its limit";
+  EXPECT_NE(log_text.find("LAST LINE"), std::string::npos) << "the end of the output is kept";
+  EXPECT_NE(log_text.find("bytes of output dropped here"), std::string::npos);
+  std::ifstream j(dir.path() + "/state/journal.jsonl");
+  uint64_t dropped = 0;
+  for (std::string line; std::getline(j, line);) {
+    auto rec = nlohmann::json::parse(line, nullptr, false);
+    if (rec.is_object() && rec.value("type", "") == "result") dropped = rec.value("log_dropped_bytes", uint64_t{0});
+  }
+  EXPECT_GE(dropped, 250ull << 20);
 }
 
 }  // namespace
