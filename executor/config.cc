@@ -69,6 +69,7 @@ class Applier {
       else if (k == "recycle_after") ok = Integer(node, name, 0, int64_t{1} << 40, &cfg_->recycle_after);
       else if (k == "recycle_memory") ok = SizeOrZero(node, name, &cfg_->recycle_memory);
       else if (k == "recycle_growth") ok = SizeOrZero(node, name, &cfg_->recycle_growth);
+      else if (k == "log_limit") ok = SizeOrZero(node, name, &cfg_->log_limit);
       else if (k == "oom_exit_code") ok = Integer(node, name, -255, 255, &cfg_->oom_exit_code);
       else if (k == "require_cells") ok = Bool(node, name, &cfg_->require_cells);
       else if (k == "as_root") ok = Bool(node, name, &cfg_->as_root);
@@ -76,7 +77,7 @@ class Applier {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, timeout_s, kill_grace_s, "
                 "stop_grace_s, max_attempts, backend, argv, env, python, strategy, recycle_after, "
-                "recycle_memory, recycle_growth, oom_exit_code, require_cells, as_root)";
+                "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root)";
         ok = false;
       }
       if (!ok) return false;

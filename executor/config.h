@@ -18,6 +18,7 @@ struct Config {
   uint64_t memory_budget = 0;               ///< the whole run's memory; 0: a share of the discovered limit
   uint64_t cell_pids = 512;                 ///< pids limit of one cell
   double timeout_s = 60;                    ///< default wall-clock limit of a mutant
+  uint64_t log_limit = 4ull << 20;          ///< most bytes kept of one attempt's output (0: no cap)
   double kill_grace_s = 1;                  ///< SIGTERM to SIGKILL after a timeout
   double stop_grace_s = 10;                 ///< running mutants' grace on SIGTERM/SIGINT
   int max_attempts = 3;                     ///< tries of a mutant whose attempt ended in error

@@ -10,8 +10,10 @@
 #include <ctime>
 #include <limits>
 #include <string_view>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "executor/fast_json.h"
 
@@ -375,6 +377,10 @@ std::string JournalLine(const ResultRecord& r) {
     j += ",\"pids_limit\":";
     j += std::to_string(*r.pids_limit);
   }
+  if (r.log_dropped_bytes > 0) {
+    j += ",\"log_dropped_bytes\":";
+    j += std::to_string(r.log_dropped_bytes);
+  }
   j += '}';
   return j;
 }
@@ -532,10 +538,63 @@ bool JournalWriter::Open(const std::string& path, const JournalHeader& header, s
   return true;
 }
 
+bool JournalWriter::EnsureInPlace(std::string* err) {
+  struct stat fst, pst;
+  if (fstat(fd_, &fst) != 0) {
+    *err = path_ + ": fstat: " + std::strerror(errno);
+    return false;
+  }
+  if (fst.st_nlink > 0 && stat(path_.c_str(), &pst) == 0 && pst.st_dev == fst.st_dev && pst.st_ino == fst.st_ino)
+    return true;
+  spdlog::warn("{}: the journal was {} under the run; rewriting it from the open file ({} bytes)", path_,
+               fst.st_nlink == 0 ? "deleted" : "replaced", size_);
+  std::error_code ec;
+  std::filesystem::create_directories(DirOf(path_), ec);
+  const std::string tmp = path_ + ".restore-" + std::to_string(getpid());
+  int out = open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    *err = tmp + ": cannot restore the journal: " + std::strerror(errno);
+    return false;
+  }
+  char buf[1 << 16];
+  uint64_t off = 0;
+  bool ok = true;
+  while (ok && off < size_) {
+    ssize_t n = pread(fd_, buf, std::min<uint64_t>(sizeof buf, size_ - off), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0 && WriteAll(out, buf, static_cast<size_t>(n));
+    if (ok) off += static_cast<uint64_t>(n);
+  }
+  ok = ok && fsync(out) == 0 && std::rename(tmp.c_str(), path_.c_str()) == 0;
+  if (!ok) {
+    *err = path_ + ": cannot restore the journal: " + std::strerror(errno);
+    close(out);
+    unlink(tmp.c_str());
+    return false;
+  }
+  int dfd = open(DirOf(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  // O_APPEND like the original descriptor; the new one points at the same file.
+  fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_APPEND);
+  close(fd_);
+  fd_ = out;
+  dirty_ = false;
+  restores_++;
+  if (on_restore_) on_restore_();
+  return true;
+}
+
 bool JournalWriter::AppendLine(const std::string& line, const std::function<std::string()>& what,
                                std::string* err) {
   if (fd_ < 0) {
     *err = "journal is not open; " + what() + " was not recorded";
+    return false;
+  }
+  if (!EnsureInPlace(err)) {
+    *err += "; " + what() + " was not recorded";
     return false;
   }
   if (broken_) {
@@ -575,6 +634,7 @@ bool JournalWriter::MarkComplete(std::string* err) {
 }
 
 bool JournalWriter::Sync(std::string* err) {
+  if (fd_ >= 0 && !EnsureInPlace(err)) return false;
   if (fd_ < 0 || !dirty_) return true;
   if (fdatasync(fd_) != 0) {
     *err = path_ + ": cannot sync the journal: " + std::strerror(errno);

@@ -47,6 +47,7 @@ struct ResultRecord {
   std::optional<int> zygote_generation;
   std::optional<uint64_t> zygote_memory_bytes;
   uint64_t seq = 0;               ///< run order
+  uint64_t log_dropped_bytes = 0; ///< output cut from the attempt's log by the log limit (written when > 0)
   /// Forks the cell refused at its process limit (pids.events "max"); > 0
   /// makes the attempt an `error` ("pids-limit: ..."). Written only when > 0.
   uint64_t pids_max_hits = 0;
@@ -122,7 +123,19 @@ class JournalWriter {
   /// Sync, then close. Idempotent.
   bool Close(std::string* err);
 
+  /// Called after the writer restored a journal that was unlinked or
+  /// replaced under it (e.g. a mutant ran `rm -rf` on the state directory):
+  /// the session recreates what else lives there (logs/, the lock).
+  void SetOnRestore(std::function<void()> fn) { on_restore_ = std::move(fn); }
+  /// How many times the journal was restored this session.
+  int restores() const { return restores_; }
+
  private:
+  /// Before every append and sync: when the open file is not at path_ any
+  /// more (unlinked, or another file put there), copies it (it still holds
+  /// every record: the descriptor keeps the inode) to a new file renamed
+  /// over path_, recreating the directory, and appends there from now on.
+  bool EnsureInPlace(std::string* err);
   /// `what` names the record in an error message (built only then).
   bool AppendLine(const std::string& line, const std::function<std::string()>& what, std::string* err);
 
@@ -131,6 +144,8 @@ class JournalWriter {
   bool broken_ = false;   ///< a failed write could not be cut off again
   uint64_t size_ = 0;     ///< bytes in the file that are whole records (or the closing newline)
   std::string path_;
+  std::function<void()> on_restore_;
+  int restores_ = 0;
 };
 
 /// Serialises one record as its journal line (without the newline); exposed

@@ -1,5 +1,6 @@
 // mutcell's command line.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -39,6 +40,7 @@ struct Overrides {
   int jobs = -1;
   std::string cell_memory;
   std::string memory_budget;
+  std::string log_limit;
   double timeout_s = -1;
   std::string backend;
   int64_t cell_pids = -1;
@@ -83,6 +85,8 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
   cmd->add_option("-j,--jobs", o->jobs, "Mutants at once (default: CPUs)")->check(CLI::PositiveNumber);
   cmd->add_option("--cell-memory", o->cell_memory,
                   "Memory limit of one mutant, e.g. 256M, or auto: the clean run's peak x2 + 64M (default 512M)");
+  cmd->add_option("--log-limit", o->log_limit,
+                  "Most output kept of one attempt: the first half and the latest part (0: no cap; default 4M)");
   cmd->add_option("--memory-budget", o->memory_budget,
                   "Memory of the whole run (default: 75% of the limit mutcell discovers)");
   cmd->add_option("--timeout", o->timeout_s, "Default wall-clock limit of one mutant in seconds (default 60)")
@@ -163,6 +167,7 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   }
   if (!o.memory_budget.empty() && !ParseSizeOption("--memory-budget", o.memory_budget, false, &cfg->memory_budget))
     return false;
+  if (!o.log_limit.empty() && !ParseSizeOption("--log-limit", o.log_limit, true, &cfg->log_limit)) return false;
   if (o.timeout_s > 0) cfg->timeout_s = o.timeout_s;
   if (!o.backend.empty()) cfg->backend = o.backend;
   if (o.cell_pids > 0) cfg->cell_pids = static_cast<uint64_t>(o.cell_pids);
@@ -253,6 +258,8 @@ bool EnterSudoMode(bool as_root) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Output nobody reads (`2>&1 | head`) must never stop a run: writes fail with EPIPE instead.
+  signal(SIGPIPE, SIG_IGN);
   auto logger = spdlog::stderr_color_mt(
       "mutcell", UseColor(stderr) ? spdlog::color_mode::always : spdlog::color_mode::never);
   spdlog::set_default_logger(logger);

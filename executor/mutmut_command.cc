@@ -1,9 +1,14 @@
 #include "executor/mutmut_command.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -16,6 +21,7 @@
 #include "executor/atomic_file.h"
 #include "executor/exit_codes.h"
 #include "executor/install_paths.h"
+#include "executor/interrupt.h"
 #include "executor/mutmut_files.h"
 #include "executor/plan.h"
 #include "executor/session.h"
@@ -40,6 +46,26 @@ std::string ZygoteScriptDir() {
 
 namespace {
 
+/// Waits for child `pid` (the leader of its own group) while watching for
+/// SIGINT/SIGTERM/SIGHUP: on one, its group gets SIGTERM, then SIGKILL a
+/// second later, and the result is false with InterruptCount() > 0.
+bool WaitInterruptibly(pid_t pid, int* status) {
+  for (;;) {
+    pid_t w = waitpid(pid, status, WNOHANG);
+    if (w == pid) return true;
+    if (w < 0 && errno != EINTR) return false;
+    if (InterruptCount() > 0) break;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    ppoll(nullptr, 0, &ts, InterruptWaitMask());  // SIGCHLD or an interrupt wakes it
+  }
+  kill(-pid, SIGTERM);
+  for (int i = 0; i < 20 && waitpid(pid, status, WNOHANG) == 0; ++i) usleep(50 * 1000);
+  kill(-pid, SIGKILL);  // also whatever it started in its group
+  while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+  }
+  return false;
+}
+
 /// Runs mutmut's preparation in this directory; its output goes to ours.
 int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script, int jobs,
             const std::string& summary_path, nlohmann::json* summary) {
@@ -51,19 +77,38 @@ int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   std::fflush(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // Its own group, so an interrupt reaches all of it through mutcell, and
+    // it dies with mutcell instead of writing mutants/ on after a kill.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE}) signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     // sudo mode: mutmut writes mutants/ and its caches as the invoking user.
     if (!DropToRunAsInChild()) {
       std::fprintf(stderr, "mutcell: cannot switch to the invoking user: %s\n", std::strerror(errno));
       _exit(127);
     }
+    // The uid change cleared the parent-death signal.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     execvp(cargv[0], cargv.data());
     std::fprintf(stderr, "mutcell: cannot run %s: %s\n", cargv[0], std::strerror(errno));
     _exit(127);
   }
+  if (pid > 0) setpgid(pid, pid);
   int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+  if (pid < 0 || !WaitInterruptibly(pid, &status)) {
+    if (pid > 0 && InterruptCount() > 0) {
+      spdlog::warn("received {} during mutmut's preparation: stopped it; run the same command again to resume",
+                   strsignal(LastInterruptSignal()));
+      return ExitForSignal(LastInterruptSignal());
+    }
     spdlog::error("cannot run mutmut's preparation: {}", std::strerror(errno));
     return kExitInternal;
   }
@@ -132,6 +177,9 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     }
   }
   const int jobs = JobsFor(cfg);
+  // From here on SIGINT/SIGTERM are counted, not fatal: preparation and
+  // warm-up stop on them within a second, and the exit is 128+signal.
+  InstallInterruptHandlers();
   nlohmann::json prepared = nlohmann::json::object();
   if (!args.skip_prepare) {
     int code = Prepare(cfg, args, prepare_script, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", &prepared);
@@ -267,6 +315,8 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
       zopts.backend = backend;
       zopts.cell_limits.memory_bytes = budget.zygote_reserve;
     }
+    zopts.should_stop = [] { return InterruptCount() > 0; };
+    zopts.wait_mask = InterruptWaitMask();
     auto runner = std::make_unique<ZygoteRunner>(zopts);
     if (!runner->StartAndWaitReady(600, rerr)) return nullptr;
     return runner;

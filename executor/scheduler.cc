@@ -1,7 +1,10 @@
 #include "executor/scheduler.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -20,6 +23,12 @@ namespace mutcell {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long after an attempt's deadline (and its kill) mutcell waits for the
+// runner's report before ending the attempt without one.
+constexpr double kReportGraceS = 2;
+// How often running attempts' logs are measured against the log limit.
+constexpr double kLogCheckS = 0.05;
 
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -43,7 +52,38 @@ struct Attempt {
   uint64_t log_start = 0;                     // where this attempt's output begins in it
   double timeout_s = 0;                       // the wall-clock limit this attempt got
   RunExit exit;
+  uint64_t log_dropped = 0;                   // output cut from the log by the log limit
 };
+
+/// Keeps the output file at `path` within `limit` bytes while its writer
+/// appends (O_APPEND, so its writes land at whatever the end is now): beyond
+/// the limit, the file is cut to its first half, a marker line, and the
+/// latest quarter. Adds what was cut to *dropped. Best effort: a write that
+/// lands between the read of the tail and the cut is dropped uncounted.
+void CapLog(const std::string& path, uint64_t limit, uint64_t* dropped) {
+  struct stat st;
+  if (limit == 0 || stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) <= limit) return;
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;
+  const uint64_t head = limit / 2, keep = limit / 4;
+  if (fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > limit) {
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    std::string tail(keep, '\0');
+    ssize_t n = pread(fd, tail.data(), keep, static_cast<off_t>(size - keep));
+    if (n >= 0) {
+      tail.resize(static_cast<size_t>(n));
+      *dropped += size - head - tail.size();
+      const std::string marker =
+          "\n[mutcell: " + std::to_string(*dropped) + " bytes of output dropped here (log limit)]\n";
+      if (ftruncate(fd, static_cast<off_t>(head)) == 0) {
+        std::string rest = marker + tail;
+        ssize_t w = pwrite(fd, rest.data(), rest.size(), static_cast<off_t>(head));
+        (void)w;
+      }
+    }
+  }
+  close(fd);
+}
 
 struct Pending {
   const Mutant* mutant;
@@ -70,6 +110,8 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   bool stopping = false;
   Clock::time_point stop_deadline{};
   int seen_interrupts = 0;
+  int seen_ignored = IgnoredInterruptCount();
+  Clock::time_point next_log_check{};
   Clock::time_point last_sync = Clock::now();
   bool run_failed = false;
   bool left_behind_seen = false;  // a finished cell left memory behind: measure the run cgroup
@@ -97,6 +139,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     o.timed_out = a.timed_out;
     o.limit_reached = a.limit_reached;
     o.duration_s = std::chrono::duration<double>(Clock::now() - a.start).count();
+    if (!a.log_path.empty()) CapLog(a.log_path, opts_.log_limit, &a.log_dropped);
     if (a.cell) {
       // Whatever the test left behind (grandchildren) dies with the cell; the
       // counters are read there once, when nothing is left to change them.
@@ -164,6 +207,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     if (pids_max_hits) summary->pids_limited++;
     r.timeout_limit_s = a.timeout_s;
     if (opts_.limits.pids_max) r.pids_limit = opts_.limits.pids_max;
+    r.log_dropped_bytes = a.log_dropped;
     std::string jerr;
     if (!journal_->Append(r, &jerr)) {
       *err = jerr;
@@ -287,6 +331,11 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     ppoll(fds.data(), fds.size(), &ts, &opts_.wait_mask);
 
     Clock::time_point now = Clock::now();
+    if (IgnoredInterruptCount() > seen_ignored) {
+      seen_ignored = IgnoredInterruptCount();
+      spdlog::warn("ignored a signal sent by pid {}, a process inside one of the run's cells (a mutant, not the user)",
+                   LastIgnoredSender());
+    }
     if (InterruptCount() > seen_interrupts) {
       int sig = LastInterruptSignal();
       if (!stopping) {
@@ -315,14 +364,21 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       it->second.exit = std::move(exit);
     }
 
+    // Output is capped while it is written: a mutant printing in a loop
+    // writes hundreds of MB a second, so waiting for its end would fill the disk.
+    const bool cap_logs = opts_.log_limit > 0 && now >= next_log_check;
+    if (cap_logs) next_log_check = now + Seconds(kLogCheckS);
     for (auto it = running.begin(); it != running.end();) {
       Attempt& a = it->second;
+      if (cap_logs && !a.log_path.empty()) CapLog(a.log_path, opts_.log_limit, &a.log_dropped);
       if (!a.limit_reached && a.cell->MemoryLimitReached()) {
         a.limit_reached = true;
         a.cell->SignalAll(SIGKILL);
         spdlog::debug("{}: memory limit reached; cell killed", a.mutant->id);
       }
-      if (!a.main_exited && !a.timed_out && now >= a.deadline) {
+      // A cell already empty at its deadline ran to its end; only the report
+      // is missing, and that is the runner's failure, not a timeout.
+      if (!a.main_exited && !a.timed_out && now >= a.deadline && !a.cell->IsEmpty()) {
         a.timed_out = true;
         a.cell->SignalAll(SIGTERM);
         a.kill_at = now + Seconds(opts_.kill_grace_s);
@@ -334,6 +390,27 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       if (!a.main_exited && stopping && now >= stop_deadline && !a.interrupted) {
         a.interrupted = true;
         a.cell->SignalAll(SIGKILL);
+      }
+      // The deadline holds even when the runner never reports (a fork server
+      // stopped or silent): once the cell is empty a report grace after the
+      // deadline (or the stop), the attempt ends without one, and the runner
+      // is told so it can replace what failed to report.
+      if (!a.main_exited) {
+        Clock::time_point due = a.deadline;
+        if (stopping && stop_deadline < due) due = stop_deadline;
+        due += Seconds(opts_.kill_grace_s + kReportGraceS);
+        if (now >= due && (a.cell->IsEmpty() || now >= due + Seconds(kReportGraceS))) {
+          runner_->Overdue(a.seq);
+          a.main_exited = true;
+          if (a.timed_out || a.interrupted) {
+            a.exit.signal = SIGKILL;  // what mutcell sent; the runner never said how it ended
+          } else {
+            a.exit.error = "no-report: the runner did not report the attempt's end within " +
+                           std::to_string(static_cast<int>(opts_.kill_grace_s + kReportGraceS)) +
+                           " s of its deadline";
+          }
+          spdlog::warn("{}: no report of the attempt's end from the runner; ended by mutcell", a.mutant->id);
+        }
       }
       if (a.main_exited) {
         if (!finish(a)) run_failed = true;

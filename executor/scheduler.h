@@ -33,6 +33,7 @@ struct SchedulerOptions {
   /// The session makes it unique ("cell-<session id>-"), so a re-test never
   /// overwrites or appends to another session's log.
   std::string log_prefix = "cell-";
+  uint64_t log_limit = 0;         ///< bytes kept of one attempt's output file (0: no cap), see CapLog
   std::string backend_name;
   uint64_t budget_bytes = 0;      ///< the run's memory budget (0: only `jobs` limits starts)
   uint64_t reserved_bytes = 0;    ///< taken from the budget before any cell (fork servers)

@@ -101,7 +101,7 @@ ResultRecord Decided(const Mutant& m, Verdict v, const std::string& backend) {
 }  // namespace
 
 int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const SessionHooks& hooks) {
-  (void)lock;  // held by the caller for as long as this runs
+  // `lock` is held by the caller for as long as this runs.
   std::string err;
   StatePaths paths(cfg.state_dir);
   if (!EnsureStateDir(paths, &err)) {
@@ -199,6 +199,11 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     spdlog::error("cannot set up the {} backend: {}", backend->Name(), err);
     return kExitInternal;
   }
+  if (const std::string run = backend->RunPath(); !run.empty()) {
+    // A mutant or fork server that signals mutcell is not the user interrupting.
+    const std::string leaf = "/" + run.substr(run.find_last_of('/') + 1) + "/";
+    SetCellMarkers({leaf + "cell-", leaf + "zygote-"});
+  }
   if (!backend->LimitRun(budget.budget_bytes, &err)) {
     spdlog::error("cannot set the run's memory budget: {}", err);
     backend->Stop();
@@ -229,6 +234,14 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   header.clean_run_peak_bytes = hooks.clean_run_peak.value_or(0);
   header.started_at = NowIso8601();
   if (!writer.Open(paths.journal, header, &err)) return fail_setup(err);
+  // A mutant can delete the state directory (it lives in the project): the
+  // journal comes back from the writer's open file, and the rest from here.
+  writer.SetOnRestore([&] {
+    std::string rerr;
+    if (!EnsureStateDir(paths, &rerr)) spdlog::error("restoring the state directory: {}", rerr);
+    if (!lock.Reassert(&rerr)) spdlog::error("restoring the state lock: {}", rerr);
+    if (!WritePlanIndex(paths, plan, &rerr)) spdlog::error("restoring the plan index: {}", rerr);
+  });
   for (const ResultRecord& r : adopted)
     if (!writer.Append(r, &err)) return fail_setup(err);
 
@@ -250,7 +263,17 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
 
   std::unique_ptr<Runner> runner;
   if (hooks.make_runner && !todo.empty()) {  // no fork server to warm when nothing runs
-    if (!(runner = hooks.make_runner(backend.get(), budget, &err))) return fail_setup(err);
+    if (!(runner = hooks.make_runner(backend.get(), budget, &err))) {
+      if (InterruptCount() > 0) {  // the user stopped the warm-up: resumable, like any stop
+        spdlog::warn("received {} while the fork server warmed up; run the same command again to resume",
+                     strsignal(LastInterruptSignal()));
+        backend->Stop();
+        std::string cerr;
+        writer.Close(&cerr);
+        return ExitForSignal(LastInterruptSignal());
+      }
+      return fail_setup(err);
+    }
   } else {
     runner = std::make_unique<ExecRunner>();
   }
@@ -267,6 +290,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.log_dir = paths.logs;
   // Unique across sessions: a re-test never overwrites an earlier attempt's log.
   opts.log_prefix = "cell-" + run_id + "-";
+  opts.log_limit = cfg.log_limit;
   opts.backend_name = backend->Name();
 
   ConsoleProgress console(plan.mutants.size(), settled_count + decided, stderr);

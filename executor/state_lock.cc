@@ -147,8 +147,25 @@ bool StateLock::TryAcquire(const std::string& state_dir, std::string* err) {
   lock_ = std::move(lock);
   dir_ = dir;
   owner_ = getpid();
+  struct stat st;
+  if (stat(lock_path.c_str(), &st) == 0) {
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+  }
   g_held.insert(dir);
   return true;
+}
+
+bool StateLock::Reassert(std::string* err) {
+  if (!lock_) {
+    *err = "state lock not held";
+    return false;
+  }
+  struct stat st;
+  if (stat((dir_ + "/lock").c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) return true;
+  const std::string dir = dir_;
+  Release();  // the lock on a file nobody can open any more protects nothing
+  return TryAcquire(dir, err);
 }
 
 void StateLock::Release() {

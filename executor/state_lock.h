@@ -35,6 +35,12 @@ class StateLock {
   /// destructor.
   void Release();
 
+  /// Takes the lock again when <state_dir>/lock is not the file locked any
+  /// more (the state directory was deleted or the file replaced under the
+  /// run, which would let a second run in). True when the lock is held on
+  /// the file at that path now.
+  bool Reassert(std::string* err);
+
   /// True between a successful TryAcquire and Release.
   bool held() const { return lock_ != nullptr; }
 
@@ -42,6 +48,8 @@ class StateLock {
   std::unique_ptr<boost::interprocess::file_lock> lock_;
   std::string dir_;  ///< canonical path of the locked directory
   pid_t owner_ = 0;  ///< the process that took the lock
+  dev_t dev_ = 0;    ///< the locked file's identity, for Reassert
+  ino_t ino_ = 0;
 };
 
 }  // namespace mutcell

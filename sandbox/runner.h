@@ -73,13 +73,21 @@ class Runner {
   /// Abandons the attempt `token` (its cell is being destroyed).
   virtual void Forget(uint64_t token) = 0;
 
+  /// The attempt `token` is past its deadline and its cell is empty (or could
+  /// not be emptied), but the runner never reported its end: the scheduler
+  /// ends it without a report. A runner whose helper failed to report (a
+  /// stopped or silent fork server) replaces it. Default: Forget.
+  virtual void Overdue(uint64_t token) { Forget(token); }
+
   /// Stops helper processes (zygotes). Idempotent.
   virtual void Shutdown() = 0;
 };
 
-/// Exec mode: a fresh process per attempt (any language).
+/// Exec mode: a fresh process per attempt (any language), as PID 2 of its
+/// own PID namespace where the kernel allows it (see SpawnInCell).
 class ExecRunner : public Runner {
  public:
+  ~ExecRunner() override;
   bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) override;
   void PollFds(std::vector<int>*) override {}
   bool OnChildExit(pid_t pid, int status) override;
@@ -89,6 +97,7 @@ class ExecRunner : public Runner {
 
  private:
   std::map<pid_t, uint64_t> running_;       ///< main process → token
+  std::map<pid_t, int> status_fds_;         ///< namespace init → the pipe with its test's wait status
   std::vector<std::pair<uint64_t, RunExit>> finished_;
 };
 

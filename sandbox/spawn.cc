@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -16,6 +17,8 @@
 
 #include <chrono>
 #include <cstring>
+
+#include <spdlog/spdlog.h>
 
 #include "sandbox/cell.h"
 #include "sandbox/run_as.h"
@@ -71,26 +74,8 @@ bool Redirect(int fd, int target) {
   return true;
 }
 
-// The child, from fork to exec. Async-signal-safe calls only.
-[[noreturn]] void RunChild(pid_t parent, Cell* cell, int pipe_fd, const char* cwd,
-                           const char* out_path, char* const* argv, char** envp) {
-  // Own process group: signals for mutcell's terminal do not reach the test,
-  // and the none backend tracks the cell by this group.
-  if (setpgid(0, 0) != 0) Fail(pipe_fd, kSetup);
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(pipe_fd, kSetup);
-  // mutcell may have died between fork and prctl: then nobody would kill us.
-  if (getppid() != parent) _exit(127);
-  // Join before anything else runs, so every byte the test allocates is charged to the cell.
-  if (cell != nullptr && !cell->JoinFromChild()) Fail(pipe_fd, kJoin);
-  // sudo mode: from here on the user's; the output file is opened as theirs.
-  if (CurrentRunAs().active) {
-    if (!DropToRunAsInChild()) Fail(pipe_fd, kDrop);
-    // The uid change cleared the parent-death signal.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(pipe_fd, kSetup);
-    if (getppid() != parent) _exit(127);
-  }
-
-  // Default dispositions first, then the empty mask, so no inherited handler runs.
+// Default dispositions first, then the empty mask, so no inherited handler runs.
+bool ResetSignals() {
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -100,8 +85,66 @@ bool Redirect(int fd, int target) {
   }
   sigset_t empty;
   sigemptyset(&empty);
-  if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) Fail(pipe_fd, kSetup);
+  return sigprocmask(SIG_SETMASK, &empty, nullptr) == 0;
+}
 
+// The test's half of the child, from its own set-up to exec. Async-signal-safe calls only.
+[[noreturn]] void ExecTest(int pipe_fd, const char* cwd, const char* out_path, char* const* argv, char** envp);
+
+// The child, from fork to exec. Async-signal-safe calls only. `in_namespace`:
+// it is PID 1 of a fresh PID namespace (getppid() is 0 there).
+[[noreturn]] void RunChild(pid_t parent, bool in_namespace, int status_fd, Cell* cell, int pipe_fd, const char* cwd,
+                           const char* out_path, char* const* argv, char** envp) {
+  // Own process group: signals for mutcell's terminal do not reach the test,
+  // and the none backend tracks the cell by this group.
+  if (setpgid(0, 0) != 0) Fail(pipe_fd, kSetup);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(pipe_fd, kSetup);
+  // mutcell may have died between fork and prctl: then nobody would kill us.
+  // (In a namespace the parent is invisible; a leftover is then found by the
+  // next start's cleanup of dead runs' cgroups.)
+  if (!in_namespace && getppid() != parent) _exit(127);
+  // Join before anything else runs, so every byte the test allocates is charged to the cell.
+  if (cell != nullptr && !cell->JoinFromChild()) Fail(pipe_fd, kJoin);
+  // sudo mode: from here on the user's; the output file is opened as theirs.
+  if (CurrentRunAs().active) {
+    if (!DropToRunAsInChild()) Fail(pipe_fd, kDrop);
+    // The uid change cleared the parent-death signal.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(pipe_fd, kSetup);
+    if (!in_namespace && getppid() != parent) _exit(127);
+  }
+  if (!in_namespace) {
+    if (!ResetSignals()) Fail(pipe_fd, kSetup);
+    ExecTest(pipe_fd, cwd, out_path, argv, envp);
+  }
+
+  // The namespace's init: the test runs as its PID 2 and cannot signal
+  // mutcell (invisible from inside) nor this init (the kernel drops signals
+  // from inside to an init without handlers, SIGKILL and SIGSTOP included).
+  // The init reaps orphans, hands the test's wait status to mutcell through
+  // `status_fd`, and exits; the kernel then kills whatever is left inside.
+  if (!ResetSignals()) Fail(pipe_fd, kSetup);
+  // Raw, like the clone that made this process: glibc's fork would run its
+  // at-fork machinery on state copied from mutcell.
+  pid_t test = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (test < 0) Fail(pipe_fd, kSetup);
+  if (test == 0) {
+    close(status_fd);
+    ExecTest(pipe_fd, cwd, out_path, argv, envp);
+  }
+  close(pipe_fd);
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) _exit(126);  // no child left without the test's status: cannot happen
+    if (pid != test) continue;  // an orphan of the test
+    ssize_t ignored = write(status_fd, &status, sizeof status);
+    (void)ignored;
+    _exit(0);
+  }
+}
+
+[[noreturn]] void ExecTest(int pipe_fd, const char* cwd, const char* out_path, char* const* argv, char** envp) {
   // Nothing mutcell holds open (journal, eventfds, sockets) may leak into the test.
 #ifdef SYS_close_range
   syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
@@ -123,9 +166,12 @@ bool Redirect(int fd, int target) {
   Fail(pipe_fd, kExec);
 }
 
+// Whether CLONE_NEWPID works here: 0 not tried yet, 1 yes, -1 no (tried once per process).
+int g_pid_namespaces = 0;
+
 }  // namespace
 
-pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
+pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err, int* status_fd) {
   if (req.argv.empty() || req.argv[0].empty()) {
     *err = "spawn: empty argv";
     return -1;
@@ -161,20 +207,53 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
   pid_t parent = getpid();
   const char* cwd = req.cwd.empty() ? nullptr : req.cwd.c_str();
   const char* out_path = req.stdout_path.empty() ? nullptr : req.stdout_path.c_str();
-  pid_t pid = fork();
+  int status_pipe[2] = {-1, -1};
+  if (status_fd != nullptr) {
+    *status_fd = -1;
+    if (g_pid_namespaces >= 0 && pipe2(status_pipe, O_CLOEXEC) != 0) status_pipe[0] = status_pipe[1] = -1;
+  }
+  pid_t pid = -1;
+  bool in_namespace = false;
+  if (status_pipe[0] >= 0) {
+    // A raw clone, like fork but into a new PID namespace (glibc has no
+    // fork-like wrapper for it); the child runs only async-signal-safe code.
+    pid = static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (pid < 0 && (errno == EPERM || errno == EINVAL || errno == ENOSYS || errno == EUSERS)) {
+      if (g_pid_namespaces == 0)
+        spdlog::warn("no PID namespace for mutants ({}): a mutant can signal mutcell (needs root or "
+                     "CAP_SYS_ADMIN); interrupts sent from inside a cell are still ignored",
+                     std::strerror(errno));
+      g_pid_namespaces = -1;
+      close(status_pipe[0]);
+      close(status_pipe[1]);
+      status_pipe[0] = status_pipe[1] = -1;
+      pid = fork();
+    } else if (pid >= 0) {
+      g_pid_namespaces = 1;
+      in_namespace = true;
+    }
+  } else {
+    pid = fork();
+  }
   if (pid < 0) {
     *err = std::string("spawn: fork: ") + std::strerror(errno);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
     close(efd);
     g_failure_efd = -1;
+    if (status_pipe[0] >= 0) {
+      close(status_pipe[0]);
+      close(status_pipe[1]);
+    }
     return -1;
   }
   if (pid == 0) {
     close(pipe_fds[0]);
-    RunChild(parent, cell, pipe_fds[1], cwd, out_path, argv.data(), envp.data());
+    if (status_pipe[0] >= 0) close(status_pipe[0]);
+    RunChild(parent, in_namespace, status_pipe[1], cell, pipe_fds[1], cwd, out_path, argv.data(), envp.data());
   }
   close(pipe_fds[1]);
+  if (status_pipe[1] >= 0) close(status_pipe[1]);
   // Also from the parent, so the group exists before we look for it (either side may win).
   setpgid(pid, pid);
   if (cell != nullptr) cell->Adopt(pid);
@@ -220,7 +299,11 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err) {
     f.error = static_cast<int>((code - 1) % 65536);
     n = sizeof f;
   }
-  if (n == 0) return pid;  // the pipe closed on exec
+  if (n == 0) {  // the pipe closed on exec
+    if (status_fd != nullptr) *status_fd = status_pipe[0];
+    return pid;
+  }
+  if (status_pipe[0] >= 0) close(status_pipe[0]);
 
   // The child failed before exec: make sure it is gone and reap it here,
   // since no caller will ever learn its pid.

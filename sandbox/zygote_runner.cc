@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 
@@ -181,8 +182,13 @@ bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
       Fail(z, "not ready within " + std::to_string(static_cast<int>(timeout_s)) + " s");
       break;
     }
+    if (opts_.should_stop && opts_.should_stop()) {
+      Fail(z, "interrupted during warm-up");
+      break;
+    }
     pollfd p{z.fd, POLLIN, 0};
-    poll(&p, 1, 50);
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    ppoll(&p, 1, &ts, opts_.wait_mask);  // the interrupts get through here
     ReadFrom(z);
     int status;
     if (!z.dead && waitpid(z.pid, &status, WNOHANG) == z.pid) {
@@ -192,6 +198,7 @@ bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
       Reaped(z);
     }
     CheckMemory(z);
+    CheckStopped(z);
   }
   if (!z.ready) {
     *err = "the zygote did not start: " + z.ended +
@@ -310,9 +317,13 @@ bool ZygoteRunner::OnChildExit(pid_t pid, int status) {
 }
 
 void ZygoteRunner::Collect(std::vector<std::pair<uint64_t, RunExit>>* done) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool check_state = now >= next_state_check_;
+  if (check_state) next_state_check_ = now + std::chrono::milliseconds(100);
   for (auto& z : zygotes_) {
     if (!z->dead) ReadFrom(*z);
     CheckMemory(*z);
+    if (check_state) CheckStopped(*z);
   }
   for (auto& f : finished_) done->push_back(std::move(f));
   finished_.clear();
@@ -323,6 +334,35 @@ void ZygoteRunner::Forget(uint64_t token) {
     z->inflight.erase(token);
     z->rss_at_fork.erase(token);
   }
+}
+
+void ZygoteRunner::Overdue(uint64_t token) {
+  for (auto& z : zygotes_) {
+    if (z->dead || !z->inflight.count(token)) continue;
+    Fail(*z, "zygote: did not report the end of an attempt by its deadline (stopped or hung)");
+  }
+  Forget(token);
+}
+
+void ZygoteRunner::CheckStopped(Zygote& z) {
+  if (z.dead || z.pid <= 0) return;
+  // A child can SIGSTOP its parent, the zygote: it would then never fork nor
+  // report again. Seen in /proc/<pid>/stat's state (after the parenthesised
+  // command, which may itself contain spaces and parentheses).
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(z.pid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  const char* close_paren = std::strrchr(buf, ')');
+  if (close_paren == nullptr || close_paren[1] != ' ') return;
+  const char state = close_paren[2];
+  if (state == 'T' || state == 't')
+    Fail(z, "zygote: stopped (process state " + std::string(1, state) + "; a child may have sent it SIGSTOP)");
 }
 
 void ZygoteRunner::ReadFrom(Zygote& z) {

@@ -5,11 +5,13 @@
 // one drains. A zygote that breaks the protocol or dies is killed and
 // replaced; its in-flight attempts end as errors (retried), never as verdicts.
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -41,6 +43,12 @@ struct ZygoteOptions {
   /// The zygote cell's limits (memory 0 = none). A zygote that reaches its
   /// memory limit is killed and replaced; its attempts in flight are errors.
   CellLimits cell_limits;
+  /// Polled while StartAndWaitReady waits: true ends the warm-up at once (the
+  /// user interrupted). Null: never.
+  std::function<bool()> should_stop;
+  /// The signal mask to wait with in StartAndWaitReady (the interrupts
+  /// unblocked so should_stop can see them); null: the current one.
+  const sigset_t* wait_mask = nullptr;
 };
 
 /// One generation's facts, for tests and the journal.
@@ -68,6 +76,9 @@ class ZygoteRunner : public Runner {
   bool OnChildExit(pid_t pid, int status) override;
   void Collect(std::vector<std::pair<uint64_t, RunExit>>* done) override;
   void Forget(uint64_t token) override;
+  /// The zygote that never reported `token`'s end is broken: killed and
+  /// replaced (its other attempts are errors, retried).
+  void Overdue(uint64_t token) override;
   void Shutdown() override;
 
   /// Every generation started so far.
@@ -87,6 +98,7 @@ class ZygoteRunner : public Runner {
   void WarmupFailed();
   void MaybeRecycle(Zygote& z);
   void CheckMemory(Zygote& z);
+  void CheckStopped(Zygote& z);
   void Reaped(Zygote& z);
   Zygote* Active();
 
@@ -98,6 +110,7 @@ class ZygoteRunner : public Runner {
   int failed_warmups_ = 0;
   std::chrono::steady_clock::time_point next_warmup_{};  ///< backoff after a failed warm-up
   std::string last_warmup_failure_;
+  std::chrono::steady_clock::time_point next_state_check_{};
   std::vector<std::pair<uint64_t, RunExit>> finished_;
 };
 
