@@ -54,6 +54,6 @@ while read -r name user file; do
   awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f\n", b-a}' >"$results/$name/seconds"
   mark "scenario $name: exit $rc after $(cat "$results/$name/seconds") s"
 done <"$share/scenarios.list"
-mark "left behind: cgroups '$(find /sys/fs/cgroup -name 'mutcell-*' -type d | tr '\n' ' ')'"
+mark "left behind: cgroups '$(find /sys/fs/cgroup -type d \( -name 'mutcell-[0-9]*' -o -name mutcell-init \) | tr '\n' ' ')'"
 mark "RESULT: DONE"
 done_

@@ -33,7 +33,8 @@ copy_example() {
 # Writes $RESULTS/UNIT.{out,summary,events,peak,slice_oom}: the command's
 # output, systemd-run's summary (Finished with result ..., Main processes
 # terminated with ...), the unit's last memory.events and memory.peak (polled:
-# the cgroup goes with the unit), and the oom_kill count system.slice gained
+# the cgroup goes with the unit; the kernel log's OOM reports fill in a kill
+# the last poll missed), and the oom_kill count system.slice gained
 # (memory.events counts the whole subtree).
 unit_run() {
   local unit=$1
@@ -42,8 +43,9 @@ unit_run() {
   while [ "$1" != "--" ]; do opts+=("$1"); shift; done
   shift
   local cg=/sys/fs/cgroup/system.slice/$unit.service
-  local before after
+  local before after kbefore kafter
   before=$(awk '$1=="oom_kill"{print $2}' /sys/fs/cgroup/system.slice/memory.events)
+  kbefore=$(sudo dmesg | grep -c "oom_memcg=/system.slice/$unit.service")
   (
     while :; do
       if [ -r "$cg/memory.events" ]; then
@@ -68,6 +70,7 @@ unit_run() {
   wait "$poller" 2>/dev/null
   after=$(awk '$1=="oom_kill"{print $2}' /sys/fs/cgroup/system.slice/memory.events)
   echo $((after - before)) >"$RESULTS/$unit.slice_oom"
+  kafter=$(sudo dmesg | grep -c "oom_memcg=/system.slice/$unit.service")
   UNIT_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
   echo "$UNIT_WALL" >"$RESULTS/$unit.wall"
   # systemd-run --wait prints its summary on stderr, after the command's output.
@@ -77,8 +80,12 @@ unit_run() {
     >"$RESULTS/$unit.summary"
   UNIT_RESULT=$(sed -n 's/^Finished with result: //p' "$RESULTS/$unit.summary")
   UNIT_MAIN=$(sed -n 's/^Main processes terminated with: //p' "$RESULTS/$unit.summary")
+  # The unit's oom_kill: its memory.events as last polled, or the kernel's
+  # OOM reports naming the unit's cgroup as the limit hit, whichever is more
+  # (systemd may stop the unit and remove its cgroup between two polls).
   UNIT_OOM=$(awk '$1=="oom_kill"{print $2}' "$RESULTS/$unit.events" 2>/dev/null)
-  UNIT_OOM=${UNIT_OOM:-?}
+  UNIT_OOM=${UNIT_OOM:-0}
+  [ $((kafter - kbefore)) -gt "$UNIT_OOM" ] && UNIT_OOM=$((kafter - kbefore))
   UNIT_SLICE_OOM=$(cat "$RESULTS/$unit.slice_oom")
   UNIT_PEAK=$(cat "$RESULTS/$unit.peak" 2>/dev/null || echo 0)
   say "$unit: systemd-run exit $UNIT_RC, result '$UNIT_RESULT', main process '$UNIT_MAIN'," \
@@ -127,5 +134,6 @@ print("\n".join(sorted(k for k, v in last.items() if v == sys.argv[2])))
 EOF
 }
 
-# mutcell_cgroups: every mutcell-* cgroup in the whole hierarchy, one a line.
-mutcell_cgroups() { find /sys/fs/cgroup -type d -name 'mutcell-*' 2>/dev/null; }
+# mutcell_cgroups: every cgroup a mutcell run makes (mutcell-<pid>-<run>,
+# mutcell-init) in the whole hierarchy, one a line (not mutcell-guest.service).
+mutcell_cgroups() { find /sys/fs/cgroup -type d \( -name 'mutcell-[0-9]*' -o -name mutcell-init \) 2>/dev/null; }
