@@ -45,7 +45,7 @@ expect_cells() {
 
 # --- sudo: the full preparation too, so mutants/ is made as runner. ---
 : >"$HOME/uids.txt"
-sudo --preserve-env=PATH "$mc" mutmut --max-children 2 --python "$py" --state-dir .mc-sudo "${subset[@]}" \
+sudo --preserve-env=PATH "$mc" mutmut --require-cells --max-children 2 --python "$py" --state-dir .mc-sudo "${subset[@]}" \
   >"$RESULTS/sudo.log" 2>&1
 rc=$?
 tail -n 30 "$RESULTS/sudo.log" | sed 's/^/  sudo| /'
