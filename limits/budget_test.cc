@@ -208,7 +208,6 @@ namespace mutcell {
 namespace {
 
 TEST(CleanRunFitTest, ACellBelowTheCleanRunsPeakWithHeadroomIsRefusedNamingThePeakAndTheFlag) {
-  constexpr uint64_t kMiB = 1ull << 20;
   EXPECT_EQ(CleanRunNeeds(100 * kMiB), 157 * kMiB);
   std::string err;
   EXPECT_TRUE(CheckCleanRunFits(100 * kMiB, 157 * kMiB, false, &err)) << err;
