@@ -23,7 +23,8 @@ bool ReserveOutputLog(const std::string& path, uint64_t bytes, uint64_t* start, 
 /// After the attempt: gives back the reservation beyond the output. False
 /// with *err ("log-write: ...") when the output may not have been captured:
 /// it outgrew the reservation and the filesystem is full now (a write
-/// failed with ENOSPC, the tests saw it), or the log is gone.
+/// failed with ENOSPC, the tests saw it). A log that is gone (the mutant
+/// deleted it) is not an error: writes to an unlinked file do not fail.
 bool FinishOutputLog(const std::string& path, uint64_t start, uint64_t reserved, std::string* err);
 
 }  // namespace mutcell

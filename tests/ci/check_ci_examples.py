@@ -291,7 +291,7 @@ def github_mutmut(mutcell, work, venv):
         ids = journal_ids(os.path.join(job, ".mutcell"))
         total += len(set(ids))
         if k == 0:
-            check(f"resuming: {len(set(first))} of" in p.stdout + p.stderr,
+            check(f"reusing {len(set(first))} verdicts" in p.stdout + p.stderr,
                   f"the re-run resumes from the {len(set(first))} saved verdicts")
             check(len(ids) == len(set(ids)) and ids[:len(first)] == first,
                   "the re-run ran only the mutants without a verdict (no mutant twice in the journal)")

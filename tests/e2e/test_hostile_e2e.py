@@ -105,7 +105,10 @@ def test_a_child_that_stops_its_zygote_does_not_hang_the_run(tmp_path, strategy)
     assert stopper, results.keys()
     for k, rec in results.items():
         if k in stopper:
-            assert rec["verdict"] == "error", rec
+            # Retried alone after its zygote stopped; stopping it again while
+            # alone makes it the culprit: `crashed` with the zygote's reason
+            # (or `error` if its attempts ran out first).
+            assert rec["verdict"] in ("crashed", "error"), rec
             assert rec["error"].startswith("zygote"), rec
         else:
             assert rec["verdict"] in ("killed", "survived", "no_tests"), rec
