@@ -42,11 +42,11 @@ pid=$!
 for _ in $(seq 600); do
   n=$(grep -c '"type":"result"' mutcell-state/journal.jsonl 2>/dev/null)
   [ "${n:-0}" -ge 6 ] && break
-  kill -0 "$pid" 2>/dev/null || break
+  [ -e /proc/$pid ] || break
   sleep 0.2
 done
-say "cancel: SIGINT after ${n:-0} results"
-kill -INT "$pid"
+say "cancel: SIGINT after ${n:-0} results to $(ps -o pid=,ruid=,euid=,args= -p "$pid" 2>&1 | cut -c1-120)"
+kill -INT "$pid" || say "kill -INT $pid failed"
 wait "$pid"
 rc1=$?
 tail -n 5 "$RESULTS/run1.log" | sed 's/^/  run1| /'
