@@ -12,13 +12,13 @@ endif()
 
 # The systemd guest (tests/vm/guest): a Debian 12 image built by mmdebstrap
 # (cached in /var/cache/mutcell-guest), systemd as PID 1, cgroup v2 only, the
-# user runner with sudo; mutcell installed from `cmake --install`. Runs the
+# user runner with sudo; mutcell installed from its wheel (ctest-guest.sh). Runs the
 # seed (mutmut run vs mutcell mutmut in a MemoryMax unit), mutcell mutmut end
 # to end (recycling, budget, SIGKILL + resume, verdicts equal to mutmut's) and
 # the CI job's steps. 0 pass, 1 fail, 77 qemu or the kernel cannot run here.
 if(TARGET mutcell)
   add_test(NAME vm_systemd_guest
-    COMMAND ${CMAKE_CURRENT_LIST_DIR}/guest/run-guest.sh --build-dir ${CMAKE_BINARY_DIR})
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/guest/ctest-guest.sh ${CMAKE_BINARY_DIR})
   set_tests_properties(vm_systemd_guest PROPERTIES
     SKIP_RETURN_CODE 77 LABELS vm TIMEOUT 1600 RUN_SERIAL TRUE)
 endif()
