@@ -1,5 +1,6 @@
 #include "executor/report_html.h"
 
+#include "executor/gates.h"
 #include "executor/install_paths.h"
 
 #include <algorithm>
@@ -189,16 +190,8 @@ class Page {
     for (const auto& [name, n] : counts) {
       s_ += " &middot; " + name + " <b>" + std::to_string(n) + "</b>";
     }
-    size_t caught = 0, judged = 0;
-    for (const ResultRecord& rec : r_) {
-      bool c = rec.verdict == Verdict::kKilled || rec.verdict == Verdict::kTimeout ||
-               rec.verdict == Verdict::kOom || rec.verdict == Verdict::kCrashed;
-      caught += c;
-      judged += c || rec.verdict == Verdict::kSurvived;
-    }
-    if (judged > 0) {
-      s_ += " &middot; mutation score <b id=\"score\">" +
-            Num(100.0 * static_cast<double>(caught) / static_cast<double>(judged), "%.1f") + "%</b>";
+    if (std::optional<double> score = TallyResults(r_, r_.size()).score()) {
+      s_ += " &middot; mutation score <b id=\"score\">" + Num(*score, "%.1f") + "%</b>";
     }
     if (!r_.empty()) {
       s_ += " &middot; highest peak <b>" + FormatSize(r_[top].peak_memory_bytes) + "</b> (" +

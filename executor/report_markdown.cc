@@ -5,6 +5,7 @@
 #include <iterator>
 #include <tuple>
 
+#include "executor/gates.h"
 #include "executor/report_html.h"
 #include "limits/size.h"
 
@@ -68,19 +69,18 @@ void WriteMarkdownReport(const std::vector<ResultRecord>& results, const SourceI
   size_t counts[std::size(kOrder)] = {};
   for (const ResultRecord* r : ordered) ++counts[static_cast<size_t>(r->verdict)];
   auto n = [&](Verdict v) { return counts[static_cast<size_t>(v)]; };
-  const size_t caught = n(Verdict::kKilled) + n(Verdict::kTimeout) + n(Verdict::kOom) + n(Verdict::kCrashed);
-  const size_t judged = caught + n(Verdict::kSurvived);
+  const Tally t = TallyResults(results, results.size());  // the score of gates.h, the only definition
 
   out << "## mutcell: ";
-  if (judged == 0) {
+  if (!t.score()) {
     out << "no mutation score (no mutant was judged)\n\n";
   } else {
     char pct[32];
-    std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * static_cast<double>(caught) / static_cast<double>(judged));
+    std::snprintf(pct, sizeof pct, "%.1f%%", *t.score());
     out << "mutation score " << pct << "\n\n"
-        << caught << " of " << judged << " judged mutants caught (killed, timeout, oom or crashed); "
-        << n(Verdict::kSurvived) << " survived.";
-    const size_t left_out = n(Verdict::kNoTests) + n(Verdict::kSkipped) + n(Verdict::kError);
+        << t.caught << " of " << t.caught + t.survived << " judged mutants caught (killed, timeout, oom or crashed); "
+        << t.survived << " survived.";
+    const size_t left_out = t.excluded + t.errors;
     if (left_out > 0) out << " " << left_out << " not judged (no_tests, skipped, error).";
     out << "\n\n";
   }
