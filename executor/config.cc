@@ -57,6 +57,7 @@ class Applier {
       else if (k == "cell_memory") ok = CellMemory(node, name);
       else if (k == "memory_budget") ok = Size(node, name, &cfg_->memory_budget);
       else if (k == "cell_pids") ok = Integer(node, name, 1, 1 << 22, &cfg_->cell_pids);
+      else if (k == "cell_cpu") ok = CellCpuKey(node, name);
       else if (k == "timeout_s") ok = Seconds(node, name, false, &cfg_->timeout_s);
       else if (k == "kill_grace_s") ok = Seconds(node, name, true, &cfg_->kill_grace_s);
       else if (k == "stop_grace_s") ok = Seconds(node, name, true, &cfg_->stop_grace_s);
@@ -75,7 +76,7 @@ class Applier {
       else if (k == "as_root") ok = Bool(node, name, &cfg_->as_root);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
-                " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, timeout_s, kill_grace_s, "
+                " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, cell_cpu, timeout_s, kill_grace_s, "
                 "stop_grace_s, max_attempts, backend, argv, env, python, strategy, recycle_after, "
                 "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root)";
         ok = false;
@@ -146,6 +147,26 @@ class Applier {
     if (!Size(n, name, &bytes)) return false;
     if (!CheckCellMemory(bytes, &why)) return Fail(n, name, why);
     cfg_->cell_memory = bytes;
+    return true;
+  }
+
+  // "auto", or a number of CPUs (integer or float); checked like --cell-cpu.
+  bool CellCpuKey(const toml::node& n, const std::string& name) {
+    std::string why;
+    CellCpu c;
+    if (const auto* s = n.as_string()) {
+      if (!ParseCellCpu(s->get(), &c, &why)) return Fail(n, name, why);
+    } else if (const auto* i = n.as_integer()) {
+      c.is_auto = false;
+      c.cpus = static_cast<double>(i->get());
+    } else if (const auto* f = n.as_floating_point()) {
+      c.is_auto = false;
+      c.cpus = f->get();
+    } else {
+      return Fail(n, name, std::string("expected \"auto\" or a number of CPUs, not ") + TypeName(n));
+    }
+    if (!c.is_auto && !CheckCellCpus(c.cpus, &why)) return Fail(n, name, why);
+    cfg_->cell_cpu = c;
     return true;
   }
 

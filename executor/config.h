@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "limits/cpu_share.h"
+
 namespace mutcell {
 
 /// Every setting of a run. Defaults are the documented ones.
@@ -17,6 +19,7 @@ struct Config {
   bool cell_memory_auto = false;            ///< derive it from the clean run (cell_memory = "auto")
   uint64_t memory_budget = 0;               ///< the whole run's memory; 0: a share of the discovered limit
   uint64_t cell_pids = 512;                 ///< pids limit of one cell
+  CellCpu cell_cpu;                         ///< CPU cap of one cell (limits/cpu_share.h); default auto
   double timeout_s = 60;                    ///< default wall-clock limit of a mutant
   uint64_t log_limit = 4ull << 20;          ///< most bytes kept of one attempt's output (0: no cap)
   double kill_grace_s = 1;                  ///< SIGTERM to SIGKILL after a timeout
@@ -56,7 +59,7 @@ bool CheckCellMemory(uint64_t bytes, std::string* why);
 /// Reads a TOML file into *cfg, overriding only the keys present. In a file
 /// named pyproject.toml the keys live in [tool.mutcell] (absent table: no
 /// change); elsewhere at top level. Keys: state_dir, jobs, cell_memory (size
-/// string or integer bytes), cell_pids, timeout_s, kill_grace_s,
+/// string or integer bytes), cell_pids, cell_cpu ("auto" or a number of CPUs), timeout_s, kill_grace_s,
 /// stop_grace_s, max_attempts, backend, argv, [env], python, strategy,
 /// recycle_after, recycle_memory, recycle_growth (sizes), oom_exit_code, require_cells, as_root
 /// (booleans). Unknown keys, wrong

@@ -275,6 +275,8 @@ int RunDoctorWith(const DoctorEnv& env, std::ostream& out) {
   if (env.new_v2) backend = env.new_v2(&why_v2);
   if (!backend && env.new_v1) backend = env.new_v1(&why_v1);
   const std::string name = backend ? backend->Name() : "none";
+  const std::string cpu_control = backend ? backend->CpuControl() : "";
+  const std::string cpu_why = backend ? backend->CpuWhyNot() : "";
   backend.reset();  // never started: nothing to stop
   out << "backend:  " << name;
   if (name == "v2") out << " (cgroup v2 cells: memory.high/max, swap denied, cgroup.kill)\n";
@@ -292,6 +294,16 @@ int RunDoctorWith(const DoctorEnv& env, std::ostream& out) {
         << "\n";
   }
   if (!container.empty()) out << "container: " << container << "\n";
+  if (name != "none") {
+    if (!cpu_control.empty()) {
+      out << "cpu:      " << cpu_control << ": each cell gets an equal weight and a cap (--cell-cpu, default "
+          << "the CPUs shared among the jobs, at least 1)\n";
+    } else {
+      out << "cpu:      not controlled (" << cpu_why << ")\n";
+      problem("cells get no CPU control: a mutant with many processes can take the CPUs from its neighbours "
+              "and make them time out");
+    }
+  }
   if (name == "none") {
     problem("cells cannot be fenced by cgroups; a runaway mutant is only noticed by sampling");
     PrintFixes(env, pid1_systemd, container, out);

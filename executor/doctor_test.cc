@@ -20,8 +20,10 @@ namespace fs = std::filesystem;
 // A stand-in backend object: doctor only asks for its name.
 class NamedBackend : public CellBackend {
  public:
-  explicit NamedBackend(const char* name) : name_(name) {}
+  explicit NamedBackend(const char* name, bool cpu = true) : name_(name), cpu_(cpu) {}
   const char* Name() const override { return name_; }
+  std::string CpuControl() const override { return cpu_ ? "fake cpu controller" : ""; }
+  std::string CpuWhyNot() const override { return cpu_ ? "" : "no cpu controller in the fake tree"; }
   bool Start(const std::string&, std::string*) override { return false; }
   std::unique_ptr<Cell> CreateNamedCell(const std::string&, const CellLimits&, std::string*) override {
     return nullptr;
@@ -32,6 +34,7 @@ class NamedBackend : public CellBackend {
 
  private:
   const char* name_;
+  bool cpu_;
 };
 
 class DoctorFake : public ::testing::Test {
@@ -104,6 +107,15 @@ TEST_F(DoctorFake, HealthyV2HostIsOk) {
   std::vector<std::string> want = {"/usr/bin/systemctl", "show", "-p", "OOMPolicy", "--value",
                                    "--", "ci-runner.service"};
   EXPECT_EQ(last_argv_, want);
+}
+
+TEST_F(DoctorFake, CellsWithoutCpuControlAreAProblem) {
+  EXPECT_EQ(Run(), kDoctorOk) << Out();
+  EXPECT_NE(Out().find("cpu:      fake cpu controller: each cell gets an equal weight"), std::string::npos) << Out();
+  env_.new_v2 = [](std::string*) { return std::make_unique<NamedBackend>("v2", false); };
+  EXPECT_EQ(Run(), kDoctorProblems) << Out();
+  EXPECT_NE(Out().find("cpu:      not controlled (no cpu controller in the fake tree)"), std::string::npos) << Out();
+  EXPECT_NE(Out().find("problem: cells get no CPU control"), std::string::npos) << Out();
 }
 
 TEST_F(DoctorFake, SaysWhetherItIsSudoModeAndWhetherItWouldAskSystemdForAScope) {

@@ -44,6 +44,7 @@ struct Overrides {
   double timeout_s = -1;
   std::string backend;
   int64_t cell_pids = -1;
+  std::string cell_cpu;
   int max_attempts = -1;
   double stop_grace_s = -1;
   std::string python;
@@ -94,6 +95,9 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
   cmd->add_option("--backend", o->backend, "auto, v2, v1 or none (default auto)")
       ->check(CLI::IsMember({"auto", "v2", "v1", "none"}));
   cmd->add_option("--pids", o->cell_pids, "Process limit of one mutant (default 512)")->check(CLI::PositiveNumber);
+  cmd->add_option("--cell-cpu", o->cell_cpu,
+                  "CPU cap of one mutant in CPUs, e.g. 1 or 0.5; 0: no cap (equal weights only); auto: the CPUs "
+                  "shared among --jobs, at least 1 (default auto) (config cell_cpu)");
   cmd->add_option("--max-attempts", o->max_attempts, "Tries of a mutant whose attempt failed as error (default 3)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--shard", o->shard, "Run only shard k/n (0-based, k < n) of the mutants, or auto: from "
@@ -171,6 +175,10 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (o.timeout_s > 0) cfg->timeout_s = o.timeout_s;
   if (!o.backend.empty()) cfg->backend = o.backend;
   if (o.cell_pids > 0) cfg->cell_pids = static_cast<uint64_t>(o.cell_pids);
+  if (!o.cell_cpu.empty() && !ParseCellCpu(o.cell_cpu, &cfg->cell_cpu, &err)) {
+    spdlog::error("--cell-cpu: {}", err);
+    return false;
+  }
   if (o.max_attempts > 0) cfg->max_attempts = o.max_attempts;
   if (o.stop_grace_s >= 0) cfg->stop_grace_s = o.stop_grace_s;
   if (!o.python.empty()) cfg->python = o.python;

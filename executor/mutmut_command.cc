@@ -314,6 +314,9 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     if (std::string(backend->Name()) != "none") {
       zopts.backend = backend;
       zopts.cell_limits.memory_bytes = budget.zygote_reserve;
+      // The same CPU cap and weight as a mutant's cell: a warm-up (or a
+      // zygote a mutant took over) cannot starve the cells either.
+      zopts.cell_limits.cpu_millis = CellCpuMillis(cfg.cell_cpu, budget.jobs, UsableCpus());
     }
     zopts.should_stop = [] { return InterruptCount() > 0; };
     zopts.wait_mask = InterruptWaitMask();

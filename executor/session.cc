@@ -21,6 +21,7 @@
 #include "executor/scheduler.h"
 #include "executor/state_dir.h"
 #include "limits/budget.h"
+#include "limits/cpu_share.h"
 #include "limits/discovery.h"
 #include "limits/size.h"
 #include "sandbox/cell.h"
@@ -210,8 +211,12 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     return kExitInternal;
   }
   const int jobs = budget.jobs;
-  spdlog::info("mutcell {}: {} mutants, backend {}, cell memory {}, pids {}, jobs {}, {}", MUTCELL_VERSION,
-               plan.mutants.size(), backend->Name(), FormatSize(budget.cell_bytes), cfg.cell_pids, jobs,
+  const uint64_t cell_cpu = CellCpuMillis(cfg.cell_cpu, jobs, UsableCpus());
+  backend->WeighRunCpu(jobs);
+  const std::string cpu_control = backend->CpuControl();
+  spdlog::info("mutcell {}: {} mutants, backend {}, cell memory {}, pids {}, cpu {}, jobs {}, {}", MUTCELL_VERSION,
+               plan.mutants.size(), backend->Name(), FormatSize(budget.cell_bytes), cfg.cell_pids,
+               cpu_control.empty() ? "not controlled" : FormatCellCpu(cell_cpu) + " per cell, equal weights", jobs,
                DescribeTimeouts(plan, cfg.timeout_s, hooks.timeout_source));
 
   JournalWriter writer;
@@ -283,6 +288,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.budget_bytes = budget.budget_bytes;
   opts.reserved_bytes = budget.zygote_reserve;
   opts.limits.pids_max = cfg.cell_pids;
+  opts.limits.cpu_millis = cell_cpu;
   opts.default_timeout_s = cfg.timeout_s;
   opts.kill_grace_s = cfg.kill_grace_s;
   opts.stop_grace_s = cfg.stop_grace_s;

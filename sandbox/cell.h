@@ -16,6 +16,11 @@ namespace mutcell {
 struct CellLimits {
   uint64_t memory_bytes = 0;  ///< mutcell kills the cell when its memory reaches this
   uint64_t pids_max = 0;      ///< most processes/threads alive at once in the cell
+  /// Most CPU time the cell's processes get together per unit of wall time,
+  /// in thousandths of a CPU (1000: one CPU's worth, v2 cpu.max / v1 CFS
+  /// quota). Every cell also gets the same weight, so a cell with many
+  /// processes gets no more of a busy machine than a cell with one.
+  uint64_t cpu_millis = 0;
 };
 
 /// Raw facts about a cell, read when its attempt is over (keep facts, derive
@@ -116,6 +121,19 @@ class CellBackend {
     (void)err;
     return true;
   }
+
+  /// Gives the run cgroup the CPU weight of `jobs` ordinary processes, so the
+  /// run as a whole competes with the rest of the machine as its `jobs`
+  /// single-process mutants did before cells had CPU control. No-op without
+  /// CPU control.
+  virtual void WeighRunCpu(int jobs) { (void)jobs; }
+
+  /// How cells get CPU control, for logs and doctor ("v1 cpu hierarchy
+  /// /sys/fs/cgroup/cpu/..."), or "" when they get none (why in CpuWhyNot()).
+  virtual std::string CpuControl() const { return ""; }
+
+  /// Why cells get no CPU control ("" when they do).
+  virtual std::string CpuWhyNot() const { return "backend " + std::string(Name()) + " has no CPU control"; }
 
   /// The run cgroup's peak memory so far (v2 memory.peak, v1
   /// max_usage_in_bytes), 0 when unknown or without a run cgroup.

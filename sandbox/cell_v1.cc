@@ -1,5 +1,5 @@
-// cgroup v1 backend: one memory cgroup (and one pids cgroup, where that
-// hierarchy is writable) per cell, below our own memory cgroup.
+// cgroup v1 backend: one memory cgroup (and one pids and one cpu cgroup, where
+// those hierarchies are writable) per cell, below our own cgroup in each.
 //
 // Enforcement: each cell has oom_kill_disable set, so reaching the limit makes
 // its tasks wait in the kernel instead of being OOM-killed; an eventfd
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -31,6 +32,10 @@ namespace {
 
 constexpr int kKillTimeoutMs = 5000;
 constexpr int kRmdirTimeoutMs = 1000;
+/// The CFS period of cells with a CPU cap (the kernel's default, 100 ms).
+constexpr uint64_t kCfsPeriodUs = 100000;
+/// v1 cpu.shares of one ordinary process (nice 0) and of a new cgroup.
+constexpr uint64_t kDefaultShares = 1024;
 
 // State the backend shares with its cells: which cells are alive and the
 // oom_kill counts of cells already removed (v1 does not propagate oom_kill to
@@ -39,6 +44,7 @@ struct V1RunState {
   std::mutex mu;
   std::set<std::string> live_cells;
   uint64_t removed_cells_oom_kills = 0;
+  bool quota_warned = false;  // a CPU cap could not be set (said once)
 };
 
 // Async-signal-safe: only open/write/close on a prepared path.
@@ -62,14 +68,17 @@ bool MakeDir(const std::string& dir, std::string* err) {
 
 class V1Cell : public Cell {
  public:
-  V1Cell(std::string mem_dir, std::string pids_dir, bool swap_accounted,
+  V1Cell(std::string mem_dir, std::string pids_dir, std::string cpu_dir, bool swap_accounted,
          std::shared_ptr<V1RunState> run)
       : mem_dir_(std::move(mem_dir)),
         pids_dir_(std::move(pids_dir)),
+        cpu_dir_(std::move(cpu_dir)),
         mem_procs_(mem_dir_ + "/cgroup.procs"),
         pids_procs_(pids_dir_.empty() ? "" : pids_dir_ + "/cgroup.procs"),
+        cpu_procs_(cpu_dir_.empty() ? "" : cpu_dir_ + "/cgroup.procs"),
         mem_join_(mem_dir_ + "/tasks"),
         pids_join_(pids_dir_.empty() ? "" : pids_dir_ + "/tasks"),
+        cpu_join_(cpu_dir_.empty() ? "" : cpu_dir_ + "/tasks"),
         swap_accounted_(swap_accounted),
         run_(std::move(run)) {}
 
@@ -104,6 +113,23 @@ class V1Cell : public Cell {
     if (!pids_dir_.empty() && limits.pids_max > 0 &&
         !WriteStringToFile(pids_dir_ + "/pids.max", std::to_string(limits.pids_max), err))
       return false;
+    if (!cpu_dir_.empty()) {
+      // Equal shares: a cell's processes together weigh like one process,
+      // however many a fork bomb makes; the quota caps what it takes of an idle machine.
+      if (!WriteStringToFile(cpu_dir_ + "/cpu.shares", std::to_string(kDefaultShares), err)) return false;
+      if (limits.cpu_millis > 0) {
+        const uint64_t quota = std::max<uint64_t>(1000, limits.cpu_millis * kCfsPeriodUs / 1000);
+        // v1 refuses (EINVAL) a quota above an ancestor's (a container's
+        // --cpus): that ancestor's cap then binds, and the weights still hold.
+        std::string qerr;
+        if (!WriteStringToFile(cpu_dir_ + "/cpu.cfs_period_us", std::to_string(kCfsPeriodUs), &qerr) ||
+            !WriteStringToFile(cpu_dir_ + "/cpu.cfs_quota_us", std::to_string(quota), &qerr)) {
+          std::lock_guard<std::mutex> lock(run_->mu);
+          if (!run_->quota_warned) spdlog::warn("cgroup v1: cells get no CPU cap: {}", qerr);
+          run_->quota_warned = true;
+        }
+      }
+    }
     return true;
   }
 
@@ -116,14 +142,19 @@ class V1Cell : public Cell {
     // waits for an RCU grace period whenever no other move happened within
     // the last one: 7-11 ms per mutant measured on the 2-core host, against
     // 0.1 ms through `tasks`. pids first, so that nothing the child forks
-    // escapes the count.
+    // escapes the count; cpu before memory, so a child that is in its
+    // memory cell (which the kill follows) is in its cpu cell too.
     if (!pids_join_.empty() && !WriteZero(pids_join_.c_str())) return false;
+    if (!cpu_join_.empty() && !WriteZero(cpu_join_.c_str())) return false;
     return WriteZero(mem_join_.c_str());
   }
 
   std::vector<std::string> ProcsFiles() const override {
-    if (pids_join_.empty()) return {mem_join_};
-    return {pids_join_, mem_join_};  // same files and order as JoinFromChild
+    std::vector<std::string> files;  // same files and order as JoinFromChild
+    if (!pids_join_.empty()) files.push_back(pids_join_);
+    if (!cpu_join_.empty()) files.push_back(cpu_join_);
+    files.push_back(mem_join_);
+    return files;
   }
 
   void Adopt(pid_t) override {}
@@ -165,22 +196,24 @@ class V1Cell : public Cell {
   bool Destroy(std::string* err) override {
     if (destroyed_) return true;
     // The memory cell first: once it is empty its counters are final, so
-    // they are read once, here. The pids cell can only hold a process of its
-    // own while the memory cell still does (children join pids first and
-    // inherit both), except one whose move into the memory cell failed;
-    // rmdir tells (EBUSY) without reading its cgroup.procs.
+    // they are read once, here. The pids and cpu cells can only hold a
+    // process of their own while the memory cell still does (children join
+    // them first and inherit all three), except one whose move into the
+    // memory cell failed; rmdir tells (EBUSY) without reading cgroup.procs.
     if (!KillAllListed({mem_procs_}, kKillTimeoutMs, err)) return false;
     CellUsage u = Usage();
     std::string serr;
     ReadFlatKey(mem_dir_ + "/memory.stat", "shmem", &u.left_behind_bytes, &serr);
-    if (!pids_dir_.empty()) {
-      if (rmdir(pids_dir_.c_str()) != 0 && errno != ENOENT) {
-        if (!KillAllListed({pids_procs_, mem_procs_}, kKillTimeoutMs, err)) return false;
-        uint64_t left = u.left_behind_bytes;
-        u = Usage();  // what the leftovers did before they died counts too
-        u.left_behind_bytes = left;
-        if (!RemoveCgroupDir(pids_dir_, kRmdirTimeoutMs, err)) return false;
-      }
+    for (const std::string* dir : {&pids_dir_, &cpu_dir_}) {
+      if (dir->empty() || rmdir(dir->c_str()) == 0 || errno == ENOENT) continue;
+      std::vector<std::string> listed = {mem_procs_};
+      if (!pids_procs_.empty()) listed.push_back(pids_procs_);
+      if (!cpu_procs_.empty()) listed.push_back(cpu_procs_);
+      if (!KillAllListed(listed, kKillTimeoutMs, err)) return false;
+      uint64_t left = u.left_behind_bytes;
+      u = Usage();  // what the leftovers did before they died counts too
+      u.left_behind_bytes = left;
+      if (!RemoveCgroupDir(*dir, kRmdirTimeoutMs, err)) return false;
     }
     usage_at_destroy_ = u;
     destroyed_ = true;
@@ -244,17 +277,20 @@ class V1Cell : public Cell {
     std::string err;
     std::vector<pid_t> pids;
     if (ReadPidList(mem_procs_, &pids, &err)) all.insert(pids.begin(), pids.end());
-    if (!pids_procs_.empty() && ReadPidList(pids_procs_, &pids, &err))
-      all.insert(pids.begin(), pids.end());
+    for (const std::string* procs : {&pids_procs_, &cpu_procs_})
+      if (!procs->empty() && ReadPidList(*procs, &pids, &err)) all.insert(pids.begin(), pids.end());
     return {all.begin(), all.end()};
   }
 
   const std::string mem_dir_;
   const std::string pids_dir_;   // "" without a writable pids hierarchy
+  const std::string cpu_dir_;    // "" without a writable cpu hierarchy
   const std::string mem_procs_;  // lists the cell's processes
   const std::string pids_procs_;
+  const std::string cpu_procs_;
   const std::string mem_join_;   // `tasks`: prepared for JoinFromChild (no allocation after fork)
   const std::string pids_join_;
+  const std::string cpu_join_;
   const bool swap_accounted_;    // memory.memsw.* exists
   std::shared_ptr<V1RunState> run_;
   int efd_ = -1;
@@ -266,9 +302,12 @@ class V1Cell : public Cell {
 
 class V1Backend : public CellBackend {
  public:
-  V1Backend(std::string mem_base, std::string pids_base, bool swap_accounted)
+  V1Backend(std::string mem_base, std::string pids_base, std::string cpu_base, std::string cpu_why,
+            bool swap_accounted)
       : mem_base_(std::move(mem_base)),
         pids_base_(std::move(pids_base)),
+        cpu_base_(std::move(cpu_base)),
+        cpu_why_(std::move(cpu_why)),
         swap_accounted_(swap_accounted),
         run_(std::make_shared<V1RunState>()) {}
 
@@ -281,6 +320,7 @@ class V1Backend : public CellBackend {
     if (!RunCgroupName(getpid(), run_id, &name, err)) return false;
     RemoveLeftovers(mem_base_);
     if (!pids_base_.empty()) RemoveLeftovers(pids_base_);
+    if (!cpu_base_.empty()) RemoveLeftovers(cpu_base_);
     run_mem_ = mem_base_ + "/" + name;
     if (!MakeDir(run_mem_, err)) {
       run_mem_.clear();
@@ -294,11 +334,40 @@ class V1Backend : public CellBackend {
         run_pids_.clear();
       }
     }
-    spdlog::info("cgroup v1: run cgroup {}{}", run_mem_,
+    if (!cpu_base_.empty()) {
+      std::string cerr;
+      run_cpu_ = cpu_base_ + "/" + name;
+      if (!MakeDir(run_cpu_, &cerr)) {
+        cpu_why_ = cerr;
+        run_cpu_.clear();
+      }
+    }
+    spdlog::info("cgroup v1: run cgroup {}{}{}", run_mem_,
                  run_pids_.empty() ? " (no pids hierarchy: process limit not enforced)"
-                                   : ", pids " + run_pids_);
+                                   : ", pids " + run_pids_,
+                 run_cpu_.empty() ? "" : ", cpu " + run_cpu_);
+    if (run_cpu_.empty())
+      spdlog::warn("cgroup v1: NO CPU CONTROL for cells ({}): a mutant with many processes can take the "
+                   "machine's CPUs from its neighbours and make them time out",
+                   cpu_why_);
     return true;
   }
+
+  void WeighRunCpu(int jobs) override {
+    if (run_cpu_.empty() || jobs < 1) return;
+    std::string err;
+    // At the root of the cpu hierarchy every other process weighs 1024 on its own.
+    if (!WriteStringToFile(run_cpu_ + "/cpu.shares", std::to_string(kDefaultShares * static_cast<uint64_t>(jobs)),
+                           &err))
+      spdlog::warn("cgroup v1: {}", err);
+  }
+
+  std::string CpuControl() const override {
+    if (!run_cpu_.empty()) return "v1 cpu hierarchy, run cgroup " + run_cpu_;
+    return cpu_base_.empty() ? "" : "v1 cpu hierarchy " + cpu_base_;
+  }
+
+  std::string CpuWhyNot() const override { return CpuControl().empty() ? cpu_why_ : ""; }
 
   std::unique_ptr<Cell> CreateNamedCell(const std::string& name, const CellLimits& limits,
                                         std::string* err) override {
@@ -309,7 +378,7 @@ class V1Backend : public CellBackend {
     std::string leaf = "/" + name;
     std::string mem_dir = run_mem_ + leaf;
     if (!MakeDir(mem_dir, err)) return nullptr;
-    std::string pids_dir;
+    std::string pids_dir, cpu_dir;
     if (!run_pids_.empty()) {
       pids_dir = run_pids_ + leaf;
       if (!MakeDir(pids_dir, err)) {
@@ -318,7 +387,16 @@ class V1Backend : public CellBackend {
         return nullptr;
       }
     }
-    auto cell = std::make_unique<V1Cell>(mem_dir, pids_dir, swap_accounted_, run_);
+    if (!run_cpu_.empty()) {
+      cpu_dir = run_cpu_ + leaf;
+      if (!MakeDir(cpu_dir, err)) {
+        std::string ignored;
+        if (!pids_dir.empty()) RemoveCgroupDir(pids_dir, kRmdirTimeoutMs, &ignored);
+        RemoveCgroupDir(mem_dir, kRmdirTimeoutMs, &ignored);
+        return nullptr;
+      }
+    }
+    auto cell = std::make_unique<V1Cell>(mem_dir, pids_dir, cpu_dir, swap_accounted_, run_);
     if (!cell->Configure(limits, err)) {
       *err = mem_dir + ": " + *err;
       return nullptr;  // ~V1Cell removes the directories
@@ -364,7 +442,7 @@ class V1Backend : public CellBackend {
   }
 
   void Stop() override {
-    for (std::string* dir : {&run_pids_, &run_mem_}) {
+    for (std::string* dir : {&run_cpu_, &run_pids_, &run_mem_}) {
       if (dir->empty()) continue;
       std::string err;
       if (!RemoveCgroupTree(*dir, &err)) spdlog::error("cgroup v1: removing {}: {}", *dir, err);
@@ -390,9 +468,12 @@ class V1Backend : public CellBackend {
 
   const std::string mem_base_;
   const std::string pids_base_;  // "" when the pids hierarchy is missing or not writable
+  const std::string cpu_base_;   // "" when the cpu hierarchy is missing or not writable
+  std::string cpu_why_;          // why cells get no CPU control
   const bool swap_accounted_;    // memory.memsw.* exists (a kernel-wide setting)
   std::string run_mem_;
   std::string run_pids_;
+  std::string run_cpu_;
   std::shared_ptr<V1RunState> run_;
 };
 
@@ -436,10 +517,20 @@ std::unique_ptr<CellBackend> NewV1Backend(std::string* why) {
     spdlog::info("cgroup v1: pids hierarchy not writable ({}); cells get no process limit", err);
     pids_base.clear();
   }
+  std::string cpu_base, cpu_why;
+  if (!FindV1CgroupDir(mountinfo, proc_cgroup, "cpu", &cpu_base, &cpu_why)) {
+    cpu_base.clear();
+  } else if (!PathExists(cpu_base + "/cpu.shares") || !PathExists(cpu_base + "/cpu.cfs_quota_us")) {
+    cpu_why = cpu_base + " has no cpu.shares and cpu.cfs_quota_us (kernel without CFS group scheduling)";
+    cpu_base.clear();
+  } else if (!CanCreateCgroup(cpu_base, &cpu_why)) {
+    cpu_why = "cpu hierarchy not writable: " + cpu_why;
+    cpu_base.clear();
+  }
   const bool swap_accounted = PathExists(mem_base + "/memory.memsw.limit_in_bytes");
   if (!swap_accounted)
     spdlog::info("cgroup v1: swap is not accounted (no memory.memsw.*); cells cannot deny swap");
-  return std::make_unique<V1Backend>(mem_base, pids_base, swap_accounted);
+  return std::make_unique<V1Backend>(mem_base, pids_base, cpu_base, cpu_why, swap_accounted);
 }
 
 }  // namespace mutcell

@@ -4,9 +4,9 @@
 //
 // Layout below the delegated root X (our own cgroup, see NewV2Backend):
 //
-//   X/                                   subtree_control: +memory +pids
+//   X/                                   subtree_control: +memory +pids (+cpu)
 //     mutcell-init/                      the other processes that were in X (non-root X only)
-//     mutcell-<pid>-<run>/               the run cgroup; subtree_control: +memory +pids
+//     mutcell-<pid>-<run>/               the run cgroup; subtree_control: +memory +pids (+cpu)
 //       supervisor/                      mutcell itself (and children not in a cell)
 //       cell-<seq>/                      one mutant attempt
 //
@@ -52,6 +52,10 @@ constexpr const char* kSupervisorLeaf = "supervisor";
 /// A run cgroup younger than this is never treated as a dead run's leftover:
 /// its owner may be between mkdir and moving itself into the supervisor leaf.
 constexpr int kLeftoverMinAgeSeconds = 5;
+/// The period of cells' cpu.max (the kernel's default, 100 ms).
+constexpr uint64_t kCpuPeriodUs = 100000;
+/// cpu.weight of a new cgroup; a cell gets this, the run `jobs` times it.
+constexpr uint64_t kDefaultWeight = 100;
 
 std::string Parent(const std::string& dir) {
   size_t slash = dir.find_last_of('/');
@@ -347,7 +351,9 @@ class V2Backend : public CellBackend {
  public:
   /// `base` is the delegated root X; `is_root`: X is the hierarchy's real root,
   /// which may hold processes while enabling controllers.
-  V2Backend(std::string base, bool is_root) : base_(std::move(base)), is_root_(is_root) {}
+  /// `cpu_why`: why the cpu controller cannot be used ("" when it can be tried).
+  V2Backend(std::string base, bool is_root, std::string cpu_why)
+      : base_(std::move(base)), is_root_(is_root), cpu_why_(std::move(cpu_why)) {}
   ~V2Backend() override { Stop(); }
 
   const char* Name() const override { return "v2"; }
@@ -380,9 +386,33 @@ class V2Backend : public CellBackend {
       }
     }
     if (!EnableControllers(base_, err) || !EnableControllers(run_dir_, err)) return Fail();
-    spdlog::info("cgroup v2: run cgroup {} (memory, pids); mutcell in {}", run_dir_, supervisor);
+    if (cpu_why_.empty()) {
+      std::string cerr;
+      cpu_ = EnableCpu(base_, &cerr) && EnableCpu(run_dir_, &cerr);
+      if (!cpu_) cpu_why_ = cerr;
+    }
+    spdlog::info("cgroup v2: run cgroup {} (memory, pids{}); mutcell in {}", run_dir_, cpu_ ? ", cpu" : "",
+                 supervisor);
+    if (!cpu_)
+      spdlog::warn("cgroup v2: NO CPU CONTROL for cells ({}): a mutant with many processes can take the "
+                   "machine's CPUs from its neighbours and make them time out",
+                   cpu_why_);
     return true;
   }
+
+  void WeighRunCpu(int jobs) override {
+    if (!cpu_ || jobs < 1) return;
+    std::string err;
+    const uint64_t weight = std::min<uint64_t>(10000, kDefaultWeight * static_cast<uint64_t>(jobs));
+    if (!WriteStringToFile(run_dir_ + "/cpu.weight", std::to_string(weight), &err)) spdlog::warn("cgroup v2: {}", err);
+  }
+
+  std::string CpuControl() const override {
+    if (cpu_) return "v2 cpu controller, run cgroup " + run_dir_;
+    return cpu_why_.empty() ? "v2 cpu controller in " + base_ : "";
+  }
+
+  std::string CpuWhyNot() const override { return CpuControl().empty() ? cpu_why_ : ""; }
 
   std::unique_ptr<Cell> CreateNamedCell(const std::string& name, const CellLimits& limits,
                                         std::string* err) override {
@@ -420,6 +450,16 @@ class V2Backend : public CellBackend {
     if (limits.pids_max > 0 &&
         !WriteStringToFile(dir + "/pids.max", std::to_string(limits.pids_max), err)) {
       return fail();
+    }
+    if (cpu_) {
+      // Equal weights: a cell's processes together weigh like one cgroup,
+      // however many a fork bomb makes; cpu.max caps what it takes of an idle machine.
+      if (!WriteStringToFile(dir + "/cpu.weight", std::to_string(kDefaultWeight), err)) return fail();
+      if (limits.cpu_millis > 0) {
+        const uint64_t quota = std::max<uint64_t>(1000, limits.cpu_millis * kCpuPeriodUs / 1000);
+        if (!WriteStringToFile(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodUs), err))
+          return fail();
+      }
     }
     return std::make_unique<V2Cell>(dir, high);
   }
@@ -502,6 +542,14 @@ class V2Backend : public CellBackend {
     return want.empty() || WriteStringToFile(dir + "/cgroup.subtree_control", want, err);
   }
 
+  /// Writes "+cpu" to dir's subtree_control unless it is there already. Apart
+  /// from memory and pids: CPU control is worth having, not a condition.
+  static bool EnableCpu(const std::string& dir, std::string* err) {
+    std::string current;
+    if (!ReadFileToString(dir + "/cgroup.subtree_control", &current, err)) return false;
+    return HasWord(current, "cpu") || WriteStringToFile(dir + "/cgroup.subtree_control", "+cpu", err);
+  }
+
   /// Puts X back as it was before Start when no other run uses it: controllers
   /// off, the processes of mutcell-init (the others and mutcell) back into X.
   void Restore() {
@@ -524,7 +572,7 @@ class V2Backend : public CellBackend {
       size_t end = subtree.find_first_of(" \n", pos);
       std::string word = subtree.substr(pos, end - pos);
       pos = end;
-      if (word != "memory" && word != "pids") {
+      if (word != "memory" && word != "pids" && word != "cpu") {
         // Some other controller keeps X an inner node; processes cannot go back.
         spdlog::info("cgroup v2: {} keeps controller {}; mutcell stays in {}", base_, word,
                      others);
@@ -571,6 +619,8 @@ class V2Backend : public CellBackend {
 
   std::string base_;
   bool is_root_ = false;
+  std::string cpu_why_;  // why cells get no CPU control ("" while they may)
+  bool cpu_ = false;     // the run's cells have the cpu controller
   bool started_ = false;
   std::string run_dir_;
 };
@@ -622,7 +672,10 @@ std::unique_ptr<CellBackend> NewV2Backend(std::string* why) {
       return nullptr;
     }
   }
-  return std::make_unique<V2Backend>(base, is_root);
+  std::string cpu_why;
+  if (!HasWord(controllers, "cpu"))
+    cpu_why = "no cpu controller in " + base + " (cgroup.controllers: '" + Trimmed(controllers) + "')";
+  return std::make_unique<V2Backend>(base, is_root, cpu_why);
 }
 
 }  // namespace mutcell

@@ -111,6 +111,16 @@ class RootCellBackend : public CellBackend {
     AsRootForFiles root;
     return inner_->RunOomKills();
   }
+  uint64_t RunLeftBehindBytes() override {
+    AsRootForFiles root;
+    return inner_->RunLeftBehindBytes();
+  }
+  void WeighRunCpu(int jobs) override {
+    AsRootForFiles root;
+    inner_->WeighRunCpu(jobs);
+  }
+  std::string CpuControl() const override { return inner_->CpuControl(); }
+  std::string CpuWhyNot() const override { return inner_->CpuWhyNot(); }
   void Stop() override {
     AsRootForFiles root;
     inner_->Stop();
