@@ -53,9 +53,9 @@ if [ -z "$filter" ]; then
   # 60-125 s. The v2 process limit is covered here by
   # CellV2Test.PidsLimitStopsAForkBomb and the fork bomb of CellV2EndToEndTest.
   if [ "$mode" = v2 ]; then
-    filter='Backends/CellTest.*/v2:CellV2*:ZygoteCellTest.ANative*-*Measure*:*ForkBomb*/*'
+    filter='Backends/CellTest.*/v2:Backends/CellCpuControlTest.*/v2:CellV2*:ZygoteCellTest.ANative*-*Measure*:*ForkBomb*/*'
   else
-    filter='Backends/CellTest.*/v1:ZygoteCellTest.ANative*-*Measure*:*ForkBomb*/*'
+    filter='Backends/CellTest.*/v1:Backends/CellCpuControlTest.*/v1:ZygoteCellTest.ANative*-*Measure*:*ForkBomb*/*'
   fi
 fi
 
