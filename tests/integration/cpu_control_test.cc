@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -94,7 +95,12 @@ TEST_P(CellCpuControlTest, ACellFullOfSpinningProcessesLeavesItsNeighbourItsShar
   CommandResult rep = RunMutcell({"report", "--state-dir", state, "--format", "json"});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   std::map<std::string, std::string> verdict;
-  for (auto& j : nlohmann::json::parse(rep.out, nullptr, false)) verdict[j.value("id", "")] = j.value("verdict", "");
+  for (auto& j : nlohmann::json::parse(rep.out, nullptr, false)) {
+    verdict[j.value("id", "")] = j.value("verdict", "");
+    // A number, not an assertion: how far the task was from its timeout.
+    std::cout << "  " << j.value("id", "") << ": " << j.value("verdict", "") << " in " << j.value("duration_s", 0.0)
+              << " s\n";
+  }
   EXPECT_EQ(verdict["work"], "survived") << "the task did not get its share of the CPUs\n" << r.err;
   EXPECT_EQ(verdict["hog"], "killed") << "the hog was not running until the task was done\n" << r.err;
 
