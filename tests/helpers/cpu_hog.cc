@@ -1,6 +1,6 @@
-// Test helper: a CPU hog. Forks argv[1] processes that spin (one access(2) of
-// the stop file per turn) until argv[2] exists or argv[3] seconds have passed,
-// then creates argv[4] ("all spinning") and waits for them. Writes its own
+// Test helper: a CPU hog. Forks argv[1] processes that, once all exist, spin
+// (one access(2) of the stop file per turn) until argv[2] exists or argv[3]
+// seconds have passed; creates argv[4] ("all spinning") and waits for them. Writes its own
 // /proc/self/cgroup to argv[5]. Exits 1 when stopped by the file, 2 on misuse.
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -35,15 +35,25 @@ int main(int argc, char** argv) {
   const char* stop = argv[2];
   const double end = Now() + std::atof(argv[3]);
   CopyFile("/proc/self/cgroup", argv[5]);
+  // The children wait until all exist: spinning at once, they would leave
+  // the forking parent 1/k of its capped cell and make the forks quadratic
+  // (seconds under the VM's emulated CPUs).
+  int go[2];
+  if (pipe(go) != 0) return 2;
   for (long i = 0; i < n; ++i) {
     pid_t p = fork();
     if (p < 0) return 2;
     if (p == 0) {
+      close(go[1]);
+      char c;
+      while (read(go[0], &c, 1) < 0) {
+      }
       while (access(stop, F_OK) != 0 && Now() < end) {
       }
       _exit(0);
     }
   }
+  close(go[1]);  // EOF: every child starts spinning
   close(open(argv[4], O_WRONLY | O_CREAT, 0644));
   while (wait(nullptr) > 0) {
   }
