@@ -6,7 +6,8 @@
 # each must survive (admission counts what the run really holds), the leaver
 # is named (left_behind_bytes), and no kernel OOM kill happens in the unit.
 # Also the cells' CPU control on v2 (issue 14): a mutant reads its own cell's
-# cpu.max, which --cell-cpu 1 sets to one CPU. About 20 s under TCG.
+# cpu.max, which --cell-cpu 1 sets to one CPU. 50 s under TCG on a loaded host
+# (the run itself 23 s).
 source "$PAYLOAD/scenarios/lib.sh"
 mc=$VENV/bin/mutcell
 work=$HOME/leftover
