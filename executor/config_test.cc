@@ -67,6 +67,21 @@ EMPTY = ""
   EXPECT_EQ(cfg_.env.at("EMPTY"), "");
 }
 
+TEST_F(ConfigFileTest, CellCpuIsAutoOrANumberOfCpus) {
+  EXPECT_TRUE(cfg_.cell_cpu.is_auto) << "auto by default";
+  ASSERT_EQ(Load("cell_cpu = 0.5\n"), "");
+  EXPECT_FALSE(cfg_.cell_cpu.is_auto);
+  EXPECT_EQ(cfg_.cell_cpu.cpus, 0.5);
+  ASSERT_EQ(Load("cell_cpu = 2\n"), "");
+  EXPECT_EQ(cfg_.cell_cpu.cpus, 2);
+  ASSERT_EQ(Load("cell_cpu = \"1.5\"\n"), "");
+  EXPECT_EQ(cfg_.cell_cpu.cpus, 1.5);
+  ASSERT_EQ(Load("cell_cpu = 0\n"), "");
+  EXPECT_EQ(cfg_.cell_cpu.cpus, 0);
+  ASSERT_EQ(Load("cell_cpu = \"auto\"\n"), "");
+  EXPECT_TRUE(cfg_.cell_cpu.is_auto);
+}
+
 TEST_F(ConfigFileTest, OverridesOnlyKeysPresent) {
   cfg_.jobs = 7;
   cfg_.backend = "none";
@@ -190,6 +205,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"jobs = -1", ":2:8: ", "jobs: -1 is out of range (0 to 4096)"},
         BadValue{"jobs = 1.5", ":2:8: ", "expected an integer, not a float"},
         BadValue{"cell_pids = 0", ":2:13: ", "out of range"},
+        BadValue{"cell_cpu = -1", ":2:12: ", "cell_cpu: -1 CPUs is out of range (0 for no cap, or 0.01 to 1024)"},
+        BadValue{"cell_cpu = 0.001", ":2:12: ", "out of range"},
+        BadValue{"cell_cpu = 5000", ":2:12: ", "out of range"},
+        BadValue{"cell_cpu = \"lots\"", ":2:12: ", "cell_cpu: 'lots' is not auto or a number of CPUs"},
+        BadValue{"cell_cpu = true", ":2:12: ", "cell_cpu: expected \"auto\" or a number of CPUs, not a boolean"},
         BadValue{"max_attempts = 0", ":2:16: ", "out of range (1 to 100)"},
         BadValue{"timeout_s = 0", ":2:13: ", "timeout_s: must be greater than 0"},
         BadValue{"timeout_s = -2.0", ":2:13: ", "greater than 0"},

@@ -80,16 +80,16 @@ TEST_P(CellCpuControlTest, ACellFullOfSpinningProcessesLeavesItsNeighbourItsShar
   // twice its 15 s timeout. With it the hog's cell weighs like one process and
   // is capped at one CPU: the task needs ~1-2 s, 4 s on a machine whose other
   // work takes half the CPUs. The hog stops when the task is done (or after 40 s).
-  const std::string plan = dir.Write(
-      "plan.jsonl",
-      R"({"id": "hog", "timeout_s": 60, "argv": [)" + Json(helpers + "/cpu_hog") + ", \"64\", " + Json(done) +
-          ", \"40\", " + Json(ready) + ", " + Json(hog_report) + "]}\n" +
-          R"({"id": "work", "timeout_s": 15, "argv": [)" + Json(helpers + "/cpu_work") + ", \"1.0\", " +
-          Json(ready) + ", " + Json(work_report) + ", " + Json(mount) + ", " +
-          Json(v2 ? "cpu.max" : "cpu.cfs_quota_us") + ", " + Json(v2 ? "v2" : "cpu") + ", " + Json(done) + "]}\n");
+  const std::string plan =
+      dir.Write("plan.jsonl", R"({"id": "hog", "timeout_s": 60, "argv": [)" + Json(helpers + "/cpu_hog") +
+                                  ", \"64\", " + Json(done) + ", \"40\", " + Json(ready) + ", " + Json(hog_report) +
+                                  "]}\n" + R"({"id": "work", "timeout_s": 15, "argv": [)" +
+                                  Json(helpers + "/cpu_work") + ", \"1.0\", " + Json(ready) + ", " + Json(work_report) +
+                                  ", " + Json(mount) + ", " + Json(v2 ? "cpu.max" : "cpu.cfs_quota_us") + ", " +
+                                  Json(v2 ? "v2" : "cpu") + ", " + Json(done) + "]}\n");
   const std::string state = dir.path() + "/state";
-  CommandResult r = RunMutcell({"run", "--plan", plan, "--state-dir", state, "--jobs", "2", "--cell-cpu", "1",
-                                "--backend", GetParam()});
+  CommandResult r = RunMutcell(
+      {"run", "--plan", plan, "--state-dir", state, "--jobs", "2", "--cell-cpu", "1", "--backend", GetParam()});
   EXPECT_NE(r.err.find("1 CPU per cell, equal weights"), std::string::npos) << r.err;
 
   CommandResult rep = RunMutcell({"report", "--state-dir", state, "--format", "json"});
@@ -106,13 +106,27 @@ TEST_P(CellCpuControlTest, ACellFullOfSpinningProcessesLeavesItsNeighbourItsShar
 
   // Both ran in cells of their own in the cpu hierarchy, the task's with the cap.
   const std::string report = Slurp(work_report);
-  const std::string work_path = Field(report, "path"), hog_path = CgroupPathIn(Slurp(hog_report), GetParam() == "v2" ? "v2" : "cpu");
+  const std::string work_path = Field(report, "path"),
+                    hog_path = CgroupPathIn(Slurp(hog_report), GetParam() == "v2" ? "v2" : "cpu");
   EXPECT_NE(work_path.find("/mutcell-"), std::string::npos) << report;
   EXPECT_NE(work_path.find("/cell-"), std::string::npos) << report;
   EXPECT_NE(hog_path.find("/cell-"), std::string::npos) << Slurp(hog_report);
   EXPECT_NE(work_path, hog_path);
   EXPECT_EQ(Field(report, "cap"), v2 ? "100000 100000" : "100000") << report;
   EXPECT_TRUE(LeftoverCgroups().empty());
+}
+
+TEST(CellCpuOptionTest, ABadCellCpuIsRefusedNamingTheFlagAndNothingRuns) {
+  TempDir dir;
+  const std::string marker = dir.path() + "/ran";
+  const std::string plan =
+      dir.Write("plan.jsonl", R"({"id": "m", "argv": ["touch", )" + Json(marker) + "]}\n");
+  for (const char* bad : {"lots", "-1", "0.001"}) {
+    CommandResult r = RunMutcell({"run", "--plan", plan, "--state-dir", dir.path() + "/state", "--cell-cpu", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.err;
+    EXPECT_NE(r.err.find("--cell-cpu: "), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(marker)) << bad;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CellCpuControlTest, ::testing::Values("v2", "v1"),
