@@ -4,7 +4,7 @@
 Protocol and behaviour: docs/zygote-protocol.md (protocol version 1).
 
     python mutcell_zygote.py --fd N --project DIR [--generation G]
-                             [--strategy pytest-main|collected] [--log FILE]
+                             [--strategy collected|pytest-main] [--log FILE]
 
 The zygote warms up the way mutmut does before it forks mutants (inside the
 project: mutmut's config, sys.path set-up and stats; pytest and the test
@@ -698,7 +698,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--fd", type=int, default=int(os.environ.get("MUTCELL_ZYGOTE_FD", "-1")))
     ap.add_argument("--project", default=".")
     ap.add_argument("--generation", type=int, default=0)
-    ap.add_argument("--strategy", choices=STRATEGIES, default="pytest-main")
+    ap.add_argument("--strategy", choices=STRATEGIES, default="collected")
     ap.add_argument("--log", default=None, help="zygote and pytest output (default /dev/null)")
     args = ap.parse_args(argv)
     if args.fd < 0:
