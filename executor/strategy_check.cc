@@ -12,7 +12,9 @@
 namespace mutcell {
 namespace {
 
-std::string FunctionOf(const std::string& id) { return id.substr(0, id.find("__mutmut_")); }
+std::string FunctionOf(const std::string& id) {
+  return id.substr(0, id.find("__mutmut_"));
+}
 
 /// Keeps the results; prints nothing (the check is one line at its end).
 class QuietProgress : public Progress {
@@ -51,7 +53,9 @@ bool RunOneWay(const SchedulerOptions& base, const std::string& way, CellBackend
   return ok;
 }
 
-bool IsTestVerdict(Verdict v) { return v == Verdict::kKilled || v == Verdict::kSurvived; }
+bool IsTestVerdict(Verdict v) {
+  return v == Verdict::kKilled || v == Verdict::kSurvived;
+}
 
 std::string LogOf(const SchedulerOptions& opts, const std::string& prefix, const ResultRecord& r) {
   if (opts.log_dir.empty()) return "";
@@ -62,17 +66,19 @@ std::string LogOf(const SchedulerOptions& opts, const std::string& prefix, const
 
 std::string StrategyCheckResult::Describe() const {
   if (differences.empty())
-    return fmt::format("strategy check: collected and pytest-main agreed on {} of {} sampled mutants "
-                       "({} without a test verdict both ways); the run uses collected",
-                       compared, sampled, sampled - compared);
+    return fmt::format(
+        "strategy check: collected and pytest-main agreed on {} of {} sampled mutants "
+        "({} without a test verdict both ways); the run uses collected",
+        compared, sampled, sampled - compared);
   const StrategyDifference& d = differences.front();
   std::string tests;
   for (size_t i = 0; i < d.tests.size() && i < 5; ++i) tests += (i ? ", " : "") + d.tests[i];
   if (d.tests.size() > 5) tests += ", ...";
-  return fmt::format("strategy check: {} of {} sampled mutants differ; the run switches to pytest-main. "
-                     "First: {} is {} collected but {} by pytest-main, with tests [{}] (logs: {} and {})",
-                     differences.size(), sampled, d.mutant, VerdictName(d.collected), VerdictName(d.pytest_main),
-                     tests, d.collected_log, d.pytest_main_log);
+  return fmt::format(
+      "strategy check: {} of {} sampled mutants differ; the run switches to pytest-main. "
+      "First: {} is {} collected but {} by pytest-main, with tests [{}] (logs: {} and {})",
+      differences.size(), sampled, d.mutant, VerdictName(d.collected), VerdictName(d.pytest_main), tests,
+      d.collected_log, d.pytest_main_log);
 }
 
 std::vector<const Mutant*> PickStrategySample(const std::vector<const Mutant*>& todo, size_t n) {

@@ -23,14 +23,14 @@ struct StrategyDifference {
   std::string mutant;
   Verdict collected = Verdict::kError;
   Verdict pytest_main = Verdict::kError;
-  std::vector<std::string> tests;   ///< the tests the mutant ran
-  std::string collected_log;        ///< each way's output of its last attempt
+  std::vector<std::string> tests;  ///< the tests the mutant ran
+  std::string collected_log;       ///< each way's output of its last attempt
   std::string pytest_main_log;
 };
 
 struct StrategyCheckResult {
-  size_t sampled = 0;    ///< mutants run both ways
-  size_t compared = 0;   ///< of those, with a test verdict (killed or survived) both ways
+  size_t sampled = 0;   ///< mutants run both ways
+  size_t compared = 0;  ///< of those, with a test verdict (killed or survived) both ways
   std::vector<StrategyDifference> differences;
   /// One line for the console, the summary and strategy-check.json.
   std::string Describe() const;
