@@ -87,6 +87,8 @@ def test_the_check_switches_a_project_that_differs_to_pytest_main(reference, tmp
     assert (first["collected"], first["pytest_main"]) == ("survived", "killed")
     assert first["tests"] == ["tests/test_dif.py::test_mode"]
     assert (project / first["pytest_main_log"]).exists()
+    # The kept pytest-main zygote serves the run without a hitch (no attempt retried).
+    assert "retrying" not in out and "(gone)" not in out, out[-3000:]
     # Named on the console and in the summary.
     assert "the run switches to pytest-main" in out and first["mutant"] in out, out[-3000:]
     for way in ("collected", "pytest-main"):
