@@ -357,7 +357,8 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
                                     {"pytest_main", std::string(VerdictName(d.pytest_main))},
                                     {"tests", d.tests},
                                     {"collected_log", d.collected_log},
-                                    {"pytest_main_log", d.pytest_main_log}});
+                                    {"pytest_main_log", d.pytest_main_log},
+                                    {"failing_test", d.failing_test}});
       std::string werr;
       if (!WriteFileAtomically(StatePaths(cfg.state_dir).dir + "/strategy-check.json",
                                j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", &werr))

@@ -2,9 +2,11 @@
 
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
+#include "executor/atomic_file.h"
 #include "executor/journal.h"
 #include "sandbox/runner.h"
 #include "version.h"
@@ -67,6 +69,20 @@ std::string LogOf(const SchedulerOptions& opts, const std::string& prefix, const
 
 }  // namespace
 
+std::string FailingTestInLog(const std::string& log_text) {
+  std::istringstream in(log_text);
+  std::string line;
+  while (std::getline(in, line)) {
+    for (const char* tag : {"FAILED ", "ERROR "}) {
+      if (line.rfind(tag, 0) != 0) continue;
+      std::string rest = line.substr(std::char_traits<char>::length(tag));
+      rest = rest.substr(0, rest.find(" - "));
+      if (rest.find("::") != std::string::npos || rest.find('.') != std::string::npos) return rest.substr(0, 500);
+    }
+  }
+  return "";
+}
+
 std::string StrategyCheckResult::Describe() const {
   if (differences.empty())
     return fmt::format(
@@ -77,10 +93,11 @@ std::string StrategyCheckResult::Describe() const {
   std::string tests;
   for (size_t i = 0; i < d.tests.size() && i < 5; ++i) tests += (i ? ", " : "") + d.tests[i];
   if (d.tests.size() > 5) tests += ", ...";
+  const std::string failed = d.failing_test.empty() ? "" : ", failing test " + d.failing_test;
   return fmt::format(
       "strategy check: {} of {} sampled mutants differ; the run switches to pytest-main. "
-      "First: {} is {} collected but {} by pytest-main, with tests [{}] (logs: {} and {})",
-      differences.size(), sampled, d.mutant, VerdictName(d.collected), VerdictName(d.pytest_main), tests,
+      "First: {} is {} collected but {} by pytest-main, with tests [{}]{} (logs: {} and {})",
+      differences.size(), sampled, d.mutant, VerdictName(d.collected), VerdictName(d.pytest_main), tests, failed,
       d.collected_log, d.pytest_main_log);
 }
 
@@ -128,6 +145,9 @@ bool RunStrategyCheck(const SchedulerOptions& opts, CellBackend* backend, Runner
     d.tests = m->tests;
     d.collected_log = LogOf(opts, prefix_a, ia->second);
     d.pytest_main_log = LogOf(opts, prefix_b, ib->second);
+    std::string text, rerr;
+    const std::string& killing_log = d.collected == Verdict::kKilled ? d.collected_log : d.pytest_main_log;
+    if (!killing_log.empty() && ReadWholeFile(killing_log, &text, &rerr)) d.failing_test = FailingTestInLog(text);
     result->differences.push_back(std::move(d));
   }
   return true;

@@ -26,7 +26,14 @@ struct StrategyDifference {
   std::vector<std::string> tests;  ///< the tests the mutant ran
   std::string collected_log;       ///< each way's output of its last attempt
   std::string pytest_main_log;
+  /// The test that failed in the way that killed it, from pytest's "FAILED
+  /// <nodeid>" (or "ERROR <nodeid>") summary line in that log; "" unknown.
+  std::string failing_test;
 };
+
+/// The first "FAILED <nodeid>" / "ERROR <nodeid>" line of pytest's short
+/// summary in `log_text`: its node id, or "".
+std::string FailingTestInLog(const std::string& log_text);
 
 struct StrategyCheckResult {
   size_t sampled = 0;   ///< mutants run both ways

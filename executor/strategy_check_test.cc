@@ -63,5 +63,13 @@ TEST(StrategyCheckResultTest, DescribesAgreementAndTheFirstDifference) {
             "b.log)");
 }
 
+TEST(FailingTestInLogTest, ReadsPytestsShortSummary) {
+  EXPECT_EQ(FailingTestInLog("F\n=== FAILURES ===\nFAILED tests/test_a.py::test_b[1] - AssertionError: x\n"),
+            "tests/test_a.py::test_b[1]");
+  EXPECT_EQ(FailingTestInLog("ERROR tests/test_a.py::test_c\n"), "tests/test_a.py::test_c");
+  EXPECT_EQ(FailingTestInLog(".\n1 passed\n"), "");
+  EXPECT_EQ(FailingTestInLog("FAILED to start\n"), "");
+}
+
 }  // namespace
 }  // namespace mutcell

@@ -86,6 +86,7 @@ def test_the_check_switches_a_project_that_differs_to_pytest_main(reference, tmp
     assert first["mutant"].startswith("dif.core.x_mode__mutmut_")
     assert (first["collected"], first["pytest_main"]) == ("survived", "killed")
     assert first["tests"] == ["tests/test_dif.py::test_mode"]
+    assert first["failing_test"] == "tests/test_dif.py::test_mode"  # from the pytest-main attempt's log
     assert (project / first["pytest_main_log"]).exists()
     # The kept pytest-main zygote serves the run without a hitch (no attempt retried).
     assert "retrying" not in out and "(gone)" not in out, out[-3000:]
