@@ -62,7 +62,12 @@ def test_every_verdict_is_mutmuts(reference, tmp_path, way):
     got, out, project = mutcell("project", tmp_path, way)
     want = reference["project"]
     assert got.keys() == want.keys(), out[-3000:]
-    differ = {k: (got[k], want[k]) for k in got if got[k] != want[k]}
+    # pytest.exit() in a test: pytest.main exits 2, which mutmut shows as
+    # interrupted and mutcell records as it maps pytest's exit 2 (issue 16,
+    # point 1): never killed, in either strategy.
+    exits = {k for k in want if k.startswith("fid.core.x_exit_on_bad__")}
+    assert exits and all(got[k] != "killed" for k in exits), {k: got[k] for k in exits}
+    differ = {k: (got[k], want[k]) for k in got if got[k] != want[k] and k not in exits}
     assert not differ, f"{len(differ)} differ (mutcell {way}, mutmut): {differ}\n{out[-3000:]}"
     # The cases that differed before: survivors that only an out-of-order run
     # kills, pytest.exit()'s code, and code run at collection time.
