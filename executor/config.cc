@@ -67,6 +67,7 @@ class Applier {
       else if (k == "env") ok = Env(node, name);
       else if (k == "python") ok = String(node, name, &cfg_->python, /*empty_ok=*/false);
       else if (k == "strategy") ok = Strategy(node, name);
+      else if (k == "strategy_check") ok = Integer(node, name, 0, 1000, &cfg_->strategy_check);
       else if (k == "recycle_after") ok = Integer(node, name, 0, int64_t{1} << 40, &cfg_->recycle_after);
       else if (k == "recycle_memory") ok = SizeOrZero(node, name, &cfg_->recycle_memory);
       else if (k == "recycle_growth") ok = SizeOrZero(node, name, &cfg_->recycle_growth);
@@ -77,7 +78,7 @@ class Applier {
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, cell_cpu, timeout_s, kill_grace_s, "
-                "stop_grace_s, max_attempts, backend, argv, env, python, strategy, recycle_after, "
+                "stop_grace_s, max_attempts, backend, argv, env, python, strategy, strategy_check, recycle_after, "
                 "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root)";
         ok = false;
       }

@@ -33,7 +33,9 @@ struct Config {
 
   // Python projects (`mutcell mutmut`): the fork server and mutmut's files.
   std::string python = "python3";           ///< interpreter with mutmut and pytest installed
-  std::string strategy = "pytest-main";     ///< pytest-main or collected (docs/zygote-protocol.md)
+  std::string strategy = "collected";       ///< collected or pytest-main (docs/strategies.md)
+  /// Mutants run both ways before a collected run trusts its strategy (0: no check; docs/strategies.md).
+  int strategy_check = 4;
   uint64_t recycle_after = 1000;            ///< replace the zygote after this many children (0 = never)
   uint64_t recycle_memory = 0;              ///< ... when its RSS exceeds this (0 = never)
   uint64_t recycle_growth = 256ull << 20;   ///< ... when its RSS grew this much since warm-up (0 = never)

@@ -250,15 +250,30 @@ TEST_F(ConfigFileTest, CellMemoryAutoAndBudget) {
 }
 
 TEST_F(ConfigFileTest, ReadsTheMutmutKeys) {
-  ASSERT_EQ(Load("python = \"/venv/bin/python\"\nstrategy = \"collected\"\nrecycle_after = 50\n"
-                 "recycle_memory = \"2G\"\nrecycle_growth = 0\noom_exit_code = -9\n"),
+  // Not the defaults (collected, check of 4), so reading them is seen.
+  ASSERT_EQ(Load("python = \"/venv/bin/python\"\nstrategy = \"pytest-main\"\nrecycle_after = 50\n"
+                 "recycle_memory = \"2G\"\nrecycle_growth = 0\noom_exit_code = -9\nstrategy_check = 0\n"),
             "");
   EXPECT_EQ(cfg_.python, "/venv/bin/python");
-  EXPECT_EQ(cfg_.strategy, "collected");
+  EXPECT_EQ(cfg_.strategy, "pytest-main");
+  EXPECT_EQ(cfg_.strategy_check, 0);
   EXPECT_EQ(cfg_.recycle_after, 50u);
   EXPECT_EQ(cfg_.recycle_memory, 2ull << 30);
   EXPECT_EQ(cfg_.recycle_growth, 0u);
   EXPECT_EQ(cfg_.oom_exit_code, -9);
+}
+
+TEST(ConfigDefaultsTest, TheCollectedStrategyIsTheDefaultAndIsChecked) {
+  const Config cfg;
+  EXPECT_EQ(cfg.strategy, "collected");
+  EXPECT_EQ(cfg.strategy_check, 4);
+}
+
+TEST_F(ConfigFileTest, StrategyCheckIsASampleSize) {
+  ASSERT_EQ(Load("strategy_check = 12\n"), "");
+  EXPECT_EQ(cfg_.strategy_check, 12);
+  EXPECT_NE(Load("strategy_check = -1\n"), "");
+  EXPECT_NE(Load("strategy_check = true\n"), "");
 }
 
 TEST_F(ConfigFileTest, ReadsThePrivilegeKeys) {

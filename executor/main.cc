@@ -50,6 +50,7 @@ struct Overrides {
   std::string python;
   std::string strategy;
   int64_t recycle_after = -1;
+  int strategy_check = -1;
   std::string recycle_memory;
   std::string recycle_growth;
   int oom_exit_code = -1000;
@@ -113,8 +114,12 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
 
 void AddPythonOptions(CLI::App* cmd, Overrides* o) {
   cmd->add_option("--python", o->python, "Python with mutmut and pytest installed (default: the python beside mutcell when it is installed in a venv, else python3)");
-  cmd->add_option("--strategy", o->strategy, "pytest-main or collected (default pytest-main)")
+  cmd->add_option("--strategy", o->strategy, "collected or pytest-main (default collected)")
       ->check(CLI::IsMember({"pytest-main", "collected"}));
+  cmd->add_option("--strategy-check", o->strategy_check,
+                  "Before trusting collected, run N mutants both ways; a difference switches the run to pytest-main "
+                  "(0: no check; default 4)")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--recycle-after", o->recycle_after, "Replace the fork server after N children (0: never; default 1000)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--recycle-memory", o->recycle_memory, "... when its memory exceeds SIZE (0: never; default 0)");
@@ -183,6 +188,7 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (o.stop_grace_s >= 0) cfg->stop_grace_s = o.stop_grace_s;
   if (!o.python.empty()) cfg->python = o.python;
   if (!o.strategy.empty()) cfg->strategy = o.strategy;
+  if (o.strategy_check >= 0) cfg->strategy_check = o.strategy_check;
   if (o.recycle_after >= 0) cfg->recycle_after = static_cast<uint64_t>(o.recycle_after);
   if (!o.recycle_memory.empty() && !ParseSizeOption("--recycle-memory", o.recycle_memory, true, &cfg->recycle_memory))
     return false;

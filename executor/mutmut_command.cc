@@ -28,6 +28,7 @@
 #include "executor/shard.h"
 #include "executor/state_dir.h"
 #include "executor/state_lock.h"
+#include "executor/strategy_check.h"
 #include "limits/size.h"
 #include "sandbox/cell.h"
 #include "sandbox/delegation.h"
@@ -324,6 +325,57 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     if (!runner->StartAndWaitReady(600, rerr)) return nullptr;
     return runner;
   };
+  if (cfg.strategy == "collected" && cfg.strategy_check > 0) {
+    // The strategy check (docs/strategies.md): a sample run both ways with a
+    // pytest-main fork server of its own; a difference switches the run to it.
+    hooks.check_runner = [&](Runner* current, CellBackend* backend, const SchedulerOptions& opts,
+                             const std::vector<const Mutant*>& todo, std::unique_ptr<Runner>* replacement,
+                             std::string* note, std::string* cerr) {
+      const std::vector<const Mutant*> sample = PickStrategySample(todo, static_cast<size_t>(cfg.strategy_check));
+      if (sample.empty()) return true;
+      spdlog::info("strategy check: running {} mutants both ways (collected, pytest-main) before trusting collected "
+                   "(strategy_check = 0 turns this off)",
+                   sample.size());
+      ZygoteOptions po = zopts;
+      po.command = {cfg.python, zygote_script, "--project", project, "--strategy", "pytest-main"};
+      po.log_path = StatePaths(cfg.state_dir).logs + "/zygote-pytest-main.log";
+      po.first_generation = 1001;  // its cells never meet the collected generations' names
+      auto pytest_main = std::make_unique<ZygoteRunner>(po);
+      if (!pytest_main->StartAndWaitReady(600, cerr)) return false;
+      StrategyCheckResult result;
+      if (!RunStrategyCheck(opts, backend, current, pytest_main.get(), sample, StatePaths(cfg.state_dir).dir, &result,
+                            cerr)) {
+        pytest_main->Shutdown();
+        return false;
+      }
+      *note = result.Describe();
+      nlohmann::json j = {{"sampled", result.sampled},
+                          {"compared", result.compared},
+                          {"strategy", result.differences.empty() ? "collected" : "pytest-main"},
+                          {"summary", *note},
+                          {"differences", nlohmann::json::array()}};
+      for (const StrategyDifference& d : result.differences)
+        j["differences"].push_back({{"mutant", d.mutant},
+                                    {"collected", std::string(VerdictName(d.collected))},
+                                    {"pytest_main", std::string(VerdictName(d.pytest_main))},
+                                    {"tests", d.tests},
+                                    {"collected_log", d.collected_log},
+                                    {"pytest_main_log", d.pytest_main_log},
+                                    {"failing_test", d.failing_test}});
+      std::string werr;
+      if (!WriteFileAtomically(StatePaths(cfg.state_dir).dir + "/strategy-check.json",
+                               j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", &werr))
+        spdlog::warn("strategy check: {}", werr);
+      if (result.differences.empty()) {
+        spdlog::info("{}", *note);
+        pytest_main->Shutdown();
+      } else {
+        spdlog::warn("{}", *note);
+        *replacement = std::move(pytest_main);
+      }
+      return true;
+    };
+  }
   hooks.write_back = [&](const std::vector<ResultRecord>& current, std::string* werr) {
     size_t written = 0, files = 0;
     std::string missing;

@@ -106,7 +106,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   std::deque<Pending> queue;
   for (const Mutant* m : todo) queue.push_back({m, 1});
   std::map<uint64_t, Attempt> running;  // by seq (also the runner token)
-  uint64_t next_seq = 1;
+  uint64_t next_seq = opts_.first_seq;
   bool stopping = false;
   Clock::time_point stop_deadline{};
   int seen_interrupts = 0;

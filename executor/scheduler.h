@@ -37,6 +37,10 @@ struct SchedulerOptions {
   std::string backend_name;
   uint64_t budget_bytes = 0;      ///< the run's memory budget (0: only `jobs` limits starts)
   uint64_t reserved_bytes = 0;    ///< taken from the budget before any cell (fork servers)
+  /// The first attempt's sequence number (cell-<seq>, log names, the runner
+  /// token). A runner used by two schedulers (the strategy check, then the
+  /// run) sees each token once only when their ranges differ.
+  uint64_t first_seq = 1;
   double tick_s = 0.01;           ///< watch interval for memory and deadlines
   double sync_interval_s = 0.1;   ///< journal fsync at most this often
   sigset_t wait_mask;             ///< mask for ppoll (from InstallInterruptHandlers)

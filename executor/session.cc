@@ -299,6 +299,19 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.log_limit = cfg.log_limit;
   opts.backend_name = backend->Name();
 
+  std::string runner_note;
+  if (hooks.check_runner && !todo.empty()) {
+    std::unique_ptr<Runner> replacement;
+    if (!hooks.check_runner(runner.get(), backend.get(), opts, todo, &replacement, &runner_note, &err)) {
+      runner->Shutdown();
+      return fail_setup(err);
+    }
+    if (replacement) {
+      runner->Shutdown();
+      runner = std::move(replacement);
+    }
+  }
+
   ConsoleProgress console(plan.mutants.size(), settled_count + decided, stderr);
   console.SetWork(todo);
   // What the journal holds stays known in memory: no second load to write back.
@@ -355,6 +368,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
                  summary.left_behind.size(), names);
   }
   if (hooks.summarize) hooks.summarize(current, seconds, summary.finished);
+  if (!runner_note.empty()) std::fprintf(stdout, "%s\n", runner_note.c_str());
   if (std::string(backend->Name()) == "none" && cfg.backend != "none") {
     spdlog::warn(
         "\n  *****************************************************************************\n"

@@ -20,6 +20,7 @@ namespace mutcell {
 
 class CellBackend;
 class Runner;
+struct SchedulerOptions;
 
 /// What a front end adds to a session.
 struct SessionHooks {
@@ -53,6 +54,14 @@ struct SessionHooks {
   /// Final gates (--fail-under, --max-survived) checked on the whole plan.
   std::optional<double> fail_under;
   std::optional<uint64_t> max_survived;
+  /// Called once the runner is warm and before any mutant runs, with the
+  /// mutants about to run: may test the runner (the strategy check) and set
+  /// *replacement to the runner the session uses instead, and *note to a
+  /// line for the summary. False with *err stops the run. Default: none.
+  std::function<bool(Runner* current, CellBackend* backend, const SchedulerOptions& opts,
+                     const std::vector<const Mutant*>& todo, std::unique_ptr<Runner>* replacement, std::string* note,
+                     std::string* err)>
+      check_runner;
   /// Prints the front end's summary of the current results.
   std::function<void(const std::vector<ResultRecord>& current, double seconds, size_t ran)> summarize;
 };

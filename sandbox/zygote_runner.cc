@@ -98,7 +98,7 @@ bool UintField(const nlohmann::json& j, const char* key, uint64_t* out) {
 
 }  // namespace
 
-ZygoteRunner::ZygoteRunner(ZygoteOptions opts) : opts_(std::move(opts)) {}
+ZygoteRunner::ZygoteRunner(ZygoteOptions opts) : opts_(std::move(opts)), next_generation_(opts_.first_generation) {}
 
 ZygoteRunner::~ZygoteRunner() { Shutdown(); }
 
@@ -422,6 +422,9 @@ bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string
     z.ready_rss = z.last_rss = rss;
     failed_warmups_ = 0;
     spdlog::info("zygote generation {} ready (pid {}, {} MiB)", z.generation, z.pid, rss >> 20);
+    // What the zygote says about its strategy (e.g. mutants it runs the pytest-main way), once.
+    if (z.generation == opts_.first_generation && msg.contains("note") && msg["note"].is_string())
+      spdlog::info("zygote: {}", msg["note"].get<std::string>().substr(0, 2000));
     // A successor is ready: the generations it replaces stop taking mutants.
     for (auto& older : zygotes_) {
       if (older.get() == &z || older->dead || older->draining || !older->retiring) continue;

@@ -32,6 +32,9 @@ struct ZygoteOptions {
   uint64_t recycle_after = 0;       ///< replace after this many children (0 = never)
   uint64_t recycle_memory = 0;      ///< replace when its RSS exceeds this (0 = never)
   uint64_t recycle_growth = 0;      ///< replace when its RSS grew this much since ready (0 = never)
+  /// The first generation's number (its cell is zygote-<generation>): a
+  /// second runner in the same run starts elsewhere so the names never meet.
+  int first_generation = 1;
   int max_failed_warmups = 3;       ///< consecutive zygotes dying before ready: the run stops (Failed)
   /// Wait before the warm-up after a failed one; doubles with each failure in a row.
   double warmup_backoff_s = 0.5;

@@ -4,7 +4,7 @@
 Protocol and behaviour: docs/zygote-protocol.md (protocol version 1).
 
     python mutcell_zygote.py --fd N --project DIR [--generation G]
-                             [--strategy pytest-main|collected] [--log FILE]
+                             [--strategy collected|pytest-main] [--log FILE]
 
 The zygote warms up the way mutmut does before it forks mutants (inside the
 project: mutmut's config, sys.path set-up and stats; pytest and the test
@@ -229,6 +229,9 @@ class Warm:
         self.setproctitle = None
         self.child_stdout = None      # text files on fds 1 and 2 for the children
         self.child_stderr = None
+        # mutmut function keys the zygote's configure/collection/session start
+        # ran (collected strategy): their mutants run the pytest-main way.
+        self.collection_functions: set[str] = set()
 
 
 def common_warmup(project: str, warm: Warm) -> None:
@@ -341,7 +344,8 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
             resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
         tests = sorted(req["tests"], key=lambda t: warm.duration_by_test.get(t, 0.0))
         code = 1  # an exception escaping the tests ends mutmut's child with 1 too
-        if strategy == "collected" and warm.session is not None and all(t in warm.items_by_id for t in tests):
+        if (strategy == "collected" and warm.session is not None and all(t in warm.items_by_id for t in tests)
+                and not runs_at_collection(warm, name)):
             code = run_collected(warm, tests)
         else:
             os.chdir(warm.project)  # run_tests enters mutants/ itself
@@ -389,22 +393,56 @@ def spare_main(req_fd: int, warm: Warm, strategy: str, close_fds: list[int], zyg
     child_main(req, warm, strategy, close_fds)
 
 
+def function_key(mutant: str) -> str:
+    """mutmut's mangled function name of a mutant ("m.x_f__mutmut_3" -> "m.x_f")."""
+    return mutant.partition("__mutmut_")[0]
+
+
+def runs_at_collection(warm: Warm, mutant: str) -> bool:
+    """True when the mutant's function ran while pytest configured, collected
+    or started the session (conftest hooks such as pytest_sessionstart,
+    pytest_generate_tests or pytest_collection_modifyitems calling the code
+    under test). A fresh pytest.main runs that code again with the mutant
+    active; items collected once in the zygote never would, so such a mutant
+    runs the pytest-main way (docs/strategies.md)."""
+    return function_key(mutant) in warm.collection_functions
+
+
 def run_collected(warm: Warm, tests: list[str]) -> int:
     """Runs pre-collected items through pytest's run protocol, like `-x`:
-    stops at the first failing item. Returns pytest's exit code."""
+    stops at the first failing item. Returns the exit code pytest.main would.
+
+    As a fresh `pytest.main(tests)` does, the selected items go through the
+    pytest_collection_modifyitems hooks again (a project's reordering hook,
+    pytest's own reordering by higher-scoped parametrized fixtures), and the
+    session's item list is the selection."""
     session = warm.session
+    config = session.config
+    hook = config.hook
     items = [warm.items_by_id[t] for t in tests]
-    hook = session.config.hook
     before = session.testsfailed
-    for i, item in enumerate(items):
-        nextitem = items[i + 1] if i + 1 < len(items) else None
-        hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-        if session.testsfailed > before or session.shouldfail or session.shouldstop:
-            try:
-                session._setupstate.teardown_exact(None)
-            except Exception:
-                pass
-            break
+    from _pytest.outcomes import Exit
+
+    try:
+        hook.pytest_collection_modifyitems(session=session, config=config, items=items)
+        session.items = items
+        session.testscollected = len(items)
+        for i, item in enumerate(items):
+            nextitem = items[i + 1] if i + 1 < len(items) else None
+            hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            if session.testsfailed > before or session.shouldfail or session.shouldstop:
+                try:
+                    session._setupstate.teardown_exact(None)
+                except Exception:
+                    pass
+                break
+    except Exit as e:
+        # pytest.exit() in a test: pytest.main returns its code (default 2, interrupted).
+        return e.returncode if e.returncode is not None else 2
+    except KeyboardInterrupt:
+        return 2
+    if not items:
+        return 5
     if session.shouldstop and session.testsfailed == before:
         return 2
     return 1 if session.testsfailed > before else 0
@@ -660,7 +698,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--fd", type=int, default=int(os.environ.get("MUTCELL_ZYGOTE_FD", "-1")))
     ap.add_argument("--project", default=".")
     ap.add_argument("--generation", type=int, default=0)
-    ap.add_argument("--strategy", choices=STRATEGIES, default="pytest-main")
+    ap.add_argument("--strategy", choices=STRATEGIES, default="collected")
     ap.add_argument("--log", default=None, help="zygote and pytest output (default /dev/null)")
     args = ap.parse_args(argv)
     if args.fd < 0:
@@ -699,18 +737,31 @@ def main(argv: list[str]) -> int:
     holder: dict = {}
 
     if args.strategy == "collected":
+        from mutmut.mutation.trampoline import set_mutant_under_test
+        from mutmut.state import state
+
         def serve_in_session(session):
+            # What the code under test did while pytest configured, collected
+            # and started the session, recorded as mutmut's stats run does.
+            warm.collection_functions = set(state()._stats)
+            state()._stats.clear()
+            set_mutant_under_test("")
             if session.testsfailed:
                 holder["note"] = f"{session.testsfailed} collection errors; children use pytest.main"
             else:
                 warm.session = session
                 warm.items_by_id = {item.nodeid: item for item in session.items}
+                if warm.collection_functions:
+                    holder["note"] = ("functions run at collection time, their mutants run the pytest-main way: "
+                                      + ", ".join(sorted(warm.collection_functions)))
             server = Server(chan, warm, args.strategy, args.generation,
                             time.monotonic() - start, holder.get("note", ""))
             return run_server(server)
 
         plugin = make_collect_plugin(serve_in_session)
         params = ["-x", "-q", "-p", "no:randomly", "-p", "no:random-order"] + selection
+        set_mutant_under_test("stats")  # trampolines record the functions collection runs
+        state()._stats.clear()
         try:
             with change_cwd("mutants"):
                 warm.runner.execute_pytest(params, plugins=[plugin])

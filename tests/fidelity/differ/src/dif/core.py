@@ -1,0 +1,6 @@
+def mode():
+    return "strict"
+
+
+def other(n):
+    return n + 1
