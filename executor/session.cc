@@ -1,3 +1,4 @@
+#include "executor/error_summary.h"
 #include "executor/session.h"
 
 #include <sys/prctl.h>
@@ -349,6 +350,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
                  summary.left_behind.size(), names);
   }
   if (hooks.summarize) hooks.summarize(current, seconds, summary.finished);
+  if (const std::string errors = DescribeErrors(current); !errors.empty()) spdlog::warn("{}", errors);
   if (std::string(backend->Name()) == "none" && cfg.backend != "none") {
     spdlog::warn(
         "\n  *****************************************************************************\n"
