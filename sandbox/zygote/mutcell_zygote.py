@@ -421,7 +421,8 @@ def run_collected_child(warm: Warm, tests: list[str]) -> int:
         print("INTERNALERROR (mutcell's collected strategy):", file=sys.stderr)
         traceback.print_exc()
         code = 3
-    print_collected_summary(warm)
+    if code != 0:
+        print_collected_summary(warm)
     return code
 
 
@@ -514,6 +515,18 @@ def run_collected(warm: Warm, tests: list[str]) -> int:
     return 1 if session.testsfailed > before else 0
 
 
+def prewarm_items(warm: Warm) -> None:
+    """What pytest computes lazily on an item's first run and caches (its
+    `location`, with the session's relative-path cache): computed once here,
+    before the GC freeze, instead of in every child (a fifth of a no-op
+    child's time in the run protocol)."""
+    for item in warm.items_by_id.values():
+        try:
+            item.location
+        except Exception:
+            pass  # the child's run reports it as pytest would
+
+
 def saved_stdio_fds(session) -> tuple[int, ...]:
     """The fds where pytest's global capture (collected strategy: the
     zygote's session) saved fds 1 and 2; () when it captures no fds."""
@@ -572,6 +585,7 @@ class Server:
         self.warm.child_stdout = open(1, "w", closefd=False)
         self.warm.child_stderr = open(2, "w", closefd=False)
         self.warm.saved_stdio_fds = saved_stdio_fds(self.warm.session)
+        prewarm_items(self.warm)
         for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             f.flush()  # or every child would write the zygote's pending output again
         rss_bytes()  # opens the statm fd the children close
