@@ -79,3 +79,50 @@ def test_a_mutant_whose_pytest_cannot_find_its_test_is_an_error_not_a_kill(tmp_p
     # Named in the summary, and the run says some mutants have no verdict.
     assert f"{len(sub)} mutant(s) ended error" in out and "pytest-exit-4" in out, out[-3000:]
     assert r.returncode == 3, out[-3000:]
+
+
+COV_CONFTEST = '''
+import os
+import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def record_tracing():
+    # Which runs measured coverage: mutmut's preparation may, a mutant's may not.
+    with open({seen!r}, "a") as f:
+        f.write(f"{{os.environ.get('MUTANT_UNDER_TEST', '')}} {{sys.gettrace() is not None}}\\n")
+    yield
+'''
+
+
+@pytest.mark.parametrize("strategy", ["pytest-main", "collected"])
+def test_with_pytest_cov_in_addopts_mutants_get_the_tests_verdict_without_coverage(tmp_path, strategy):
+    pytest.importorskip("pytest_cov", reason="pytest-cov is pinned in scripts/requirements.txt")
+    project = tmp_path / "cov"
+    (project / "src" / "ids").mkdir(parents=True)
+    (project / "tests").mkdir()
+    (project / "src" / "ids" / "__init__.py").write_text("")
+    (project / "src" / "ids" / "core.py").write_text(LIB)
+    (project / "tests" / "test_core.py").write_text(
+        "from ids.core import add, sub\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+        "def test_sub():\n    assert sub(3, 1) == 2\n")
+    seen = tmp_path / "seen.txt"
+    (project / "tests" / "conftest.py").write_text(COV_CONFTEST.format(seen=str(seen)))
+    (project / "pyproject.toml").write_text(
+        '[tool.mutmut]\nsource_paths = ["src/ids"]\n\n[tool.pytest.ini_options]\n'
+        'addopts = "--cov=ids --cov-report=xml:cov-report.xml"\n')
+    r = mutcell_mutmut(project, "--strategy", strategy)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    rep = subprocess.run([MUTCELL, "report", "--format", "json"], cwd=project, env=ENV, capture_output=True, text=True)
+    results = json.loads(rep.stdout)
+    assert results and all(x["verdict"] == "killed" for x in results), results
+    # "NAME TRACED" per test run; the clean run's NAME is empty.
+    runs = [line.rpartition(" ")[::2] for line in seen.read_text().splitlines()]
+    mutant_runs = [traced for name, traced in runs if "__mutmut_" in name]
+    assert len(mutant_runs) >= len(results), runs
+    assert set(mutant_runs) == {"False"}, runs
+    # mutmut's own preparation keeps pytest-cov: it measured there.
+    assert "True" in {traced for name, traced in runs if "__mutmut_" not in name}, runs
