@@ -132,6 +132,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     o.started = a.exit.error.empty();
     o.error = a.exit.error;
     o.runner_died = a.exit.zygote_died;
+    o.pytest_status = a.exit.pytest_status;
     o.ran_alone = a.alone;
     uint64_t pids_max_hits = 0, left_behind = 0;
     o.exit_code = a.exit.exit_code;
@@ -167,6 +168,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
                 std::to_string(opts_.limits.pids_max) + " processes (--pids)";
     if (o.runner_died && o.ran_alone)
       o.error = "zygote: the fork server died while this mutant ran alone (" + o.error + ")";
+    if (o.error.empty()) o.error = PytestExitError(o);
     if (left_behind) {
       left_behind_seen = true;
       summary->left_behind.push_back(a.mutant->id);

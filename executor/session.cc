@@ -1,3 +1,4 @@
+#include "executor/error_summary.h"
 #include "executor/session.h"
 
 #include <sys/prctl.h>
@@ -369,6 +370,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   }
   if (hooks.summarize) hooks.summarize(current, seconds, summary.finished);
   if (!runner_note.empty()) std::fprintf(stdout, "%s\n", runner_note.c_str());
+  if (const std::string errors = DescribeErrors(current); !errors.empty()) spdlog::warn("{}", errors);
   if (std::string(backend->Name()) == "none" && cfg.backend != "none") {
     spdlog::warn(
         "\n  *****************************************************************************\n"

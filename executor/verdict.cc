@@ -47,4 +47,23 @@ Verdict DeriveVerdict(const Outcome& o) {
   return Verdict::kError;
 }
 
+std::string PytestExitError(const Outcome& o) {
+  if (!o.pytest_status || !o.exit_code || o.signal || o.timed_out || o.limit_reached || o.kernel_oom_kill) return "";
+  const std::string token = "pytest-exit-" + std::to_string(*o.exit_code) + ": ";
+  switch (*o.exit_code) {
+    case 2:
+      return token +
+             "pytest was interrupted (KeyboardInterrupt, pytest.exit(), or errors while collecting the tests) "
+             "before the tests decided; see the attempt's log";
+    case 3:
+      return token + "pytest's internal error (INTERNALERROR in the attempt's log)";
+    case 4:
+      return token + "pytest's usage error (a selected test was not found, or a bad option)";
+    case 5:
+      return token + "pytest ran no tests (the selected tests were not collected)";
+    default:
+      return "";
+  }
+}
+
 }  // namespace mutcell

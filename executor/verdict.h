@@ -40,6 +40,9 @@ struct Outcome {
   /// No other attempt was running anywhere while this one ran (a retry after
   /// its fork server died): a death of the fork server is this mutant's doing.
   bool ran_alone = false;
+  /// exit_code is pytest's own exit status (a zygote's child said so); in
+  /// exec mode an exit code is a command's and any non-zero is killed.
+  bool pytest_status = false;
 };
 
 /// The one place verdicts are derived. Precedence: a fork server that died
@@ -47,5 +50,12 @@ struct Outcome {
 /// oom (limit reached or kernel OOM kill), timeout, crashed (signal), killed
 /// (exit != 0), survived (exit 0).
 Verdict DeriveVerdict(const Outcome& o);
+
+/// "pytest-exit-N: ..." when pytest itself ended the attempt with N in 2..5
+/// (interrupted, internal error, usage error, no tests ran): the tests did
+/// not run to a verdict, so the attempt is an error (retried), not killed.
+/// Empty otherwise, and when the memory limit, the deadline or a signal
+/// ended the attempt (those verdicts stand).
+std::string PytestExitError(const Outcome& o);
 
 }  // namespace mutcell

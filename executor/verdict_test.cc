@@ -43,6 +43,35 @@ TEST(VerdictTest, AnEnvironmentFailureIsNeverKilledOrSurvived) {
   EXPECT_EQ(DeriveVerdict(never_started), Verdict::kError);
 }
 
+TEST(VerdictTest, PytestEndingWithoutRunningTheTestsIsAnErrorWithItsExitCode) {
+  for (int code : {2, 3, 4, 5}) {
+    Outcome o = Exited(code);
+    o.pytest_status = true;
+    const std::string why = PytestExitError(o);
+    EXPECT_EQ(why.rfind("pytest-exit-" + std::to_string(code) + ": ", 0), 0u) << why;
+    o.error = why;
+    EXPECT_EQ(DeriveVerdict(o), Verdict::kError);
+  }
+  // Exec mode (or a mutant's own exit): the process's exit code, a kill.
+  EXPECT_EQ(PytestExitError(Exited(4)), "");
+  EXPECT_EQ(DeriveVerdict(Exited(4)), Verdict::kKilled);
+  // pytest's own 0 and 1 are verdicts.
+  for (int code : {0, 1}) {
+    Outcome o = Exited(code);
+    o.pytest_status = true;
+    EXPECT_EQ(PytestExitError(o), "");
+  }
+  // The memory limit or the deadline decided first: those verdicts stand.
+  Outcome oom = Exited(3);
+  oom.pytest_status = true;
+  oom.limit_reached = true;
+  EXPECT_EQ(PytestExitError(oom), "");
+  Outcome late = Exited(2);
+  late.pytest_status = true;
+  late.timed_out = true;
+  EXPECT_EQ(PytestExitError(late), "");
+}
+
 TEST(VerdictTest, NamesRoundTrip) {
   for (Verdict v : {Verdict::kKilled, Verdict::kSurvived, Verdict::kTimeout, Verdict::kOom,
                     Verdict::kCrashed, Verdict::kNoTests, Verdict::kSkipped, Verdict::kError}) {

@@ -36,6 +36,10 @@ struct RunExit {
   /// The fork server died with this attempt in flight, not by mutcell's
   /// doing (error is set): the culprit may be this attempt or a neighbour.
   bool zygote_died = false;
+  /// exit_code is pytest's own exit status as the child reported it (zygote
+  /// runners), not merely the process's: 2..5 mean the tests did not run
+  /// to a verdict (PytestExitError).
+  bool pytest_status = false;
 };
 
 /// Starts attempts and reports their ends. Single-threaded, driven by the scheduler.

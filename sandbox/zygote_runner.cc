@@ -26,6 +26,8 @@ constexpr int kZygoteProtocol = 1;
 // Exit statuses a zygote's child uses for its own failures (docs/zygote-protocol.md).
 constexpr int kChildJoinFailed = 121;
 constexpr int kChildSetupFailed = 122;
+// 110 + N: the child's pytest ended with N (2..5) without running the tests.
+constexpr int kChildPytestStatusBase = 110;
 
 struct ZygoteRunner::Zygote {
   int generation = 0;
@@ -473,6 +475,11 @@ bool ZygoteRunner::HandleMessage(Zygote& z, const std::string& body, std::string
     // The zygote's own set-up failures in the child are mutcell's, not the mutant's.
     if (exit.exit_code == kChildJoinFailed) exit.error = "spawn: the zygote's child could not join its cell";
     if (exit.exit_code == kChildSetupFailed) exit.error = "spawn: the zygote's child failed to set up";
+    if (exit.exit_code && *exit.exit_code >= kChildPytestStatusBase + 2 &&
+        *exit.exit_code <= kChildPytestStatusBase + 5) {
+      exit.exit_code = *exit.exit_code - kChildPytestStatusBase;
+      exit.pytest_status = true;
+    }
     exit.zygote_generation = z.generation;
     if (z.rss_at_fork.count(id)) exit.zygote_memory_bytes = z.rss_at_fork[id];
     finished_.emplace_back(id, exit);

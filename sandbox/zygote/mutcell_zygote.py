@@ -52,6 +52,11 @@ EXIT_INTERNAL = 5
 # Child exit statuses reserved by the zygote (outside pytest's 0..5).
 CHILD_JOIN_FAILED = 121
 CHILD_SETUP_FAILED = 122
+# 110 + N: pytest itself ended with N in PYTEST_DID_NOT_RUN, so the tests did
+# not run to a verdict (mutcell: error "pytest-exit-N"). A distinct status,
+# not N itself: a mutant's own os._exit(4) is the mutant's doing, not pytest's.
+CHILD_PYTEST_STATUS_BASE = 110
+PYTEST_DID_NOT_RUN = (2, 3, 4, 5)  # interrupted, internal error, usage error, no tests ran
 
 STRATEGIES = ("pytest-main", "collected")
 
@@ -232,6 +237,11 @@ class Warm:
         # mutmut function keys the zygote's configure/collection/session start
         # ran (collected strategy): their mutants run the pytest-main way.
         self.collection_functions: set[str] = set()
+        # Where pytest's capture keeps the zygote's fds 1 and 2 (collected):
+        # a child points them at its own log too (redirect_output).
+        self.saved_stdio_fds: tuple[int, ...] = ()
+        self.set_mutant_under_test = None  # mutmut's, looked up once
+        self.change_cwd = None
 
 
 def common_warmup(project: str, warm: Warm) -> None:
@@ -254,6 +264,9 @@ def common_warmup(project: str, warm: Warm) -> None:
     os.environ["PY_IGNORE_IMPORTMISMATCH"] = "1"
     os.environ["MUTMUT_DEPENDENCY_DEPTH"] = str(config().dependency_tracking_depth)
     set_mutant_under_test("")
+    warm.set_mutant_under_test = set_mutant_under_test
+    from mutmut.utils.file_utils import change_cwd
+    warm.change_cwd = change_cwd
     warm.runner = PytestRunner()
     warm.duration_by_test = dict(state().duration_by_test)
     warm.use_setproctitle = bool(config().use_setproctitle)
@@ -319,20 +332,13 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
                 os.close(fd)
             except OSError:
                 pass
-        # Relative to the project: the collected strategy serves from mutants/.
-        out = os.path.join(warm.project, req["output"]) if req["output"] else os.devnull
-        ofd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
-        os.dup2(ofd, 1)
-        os.dup2(ofd, 2)
-        os.close(ofd)
+        redirect_output(req["output"], warm)
         # Made once in the zygote (never written there): the same fds 1 and 2.
         sys.stdout, sys.stderr = warm.child_stdout, warm.child_stderr
         for k, v in req["env"].items():
             os.environ[k] = v
-        from mutmut.mutation.trampoline import set_mutant_under_test
-
         name = req["mutant"]
-        set_mutant_under_test(name)
+        warm.set_mutant_under_test(name)
         if warm.setproctitle is not None:
             try:
                 warm.setproctitle(f"mutmut: {name}")
@@ -346,22 +352,121 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
         code = 1  # an exception escaping the tests ends mutmut's child with 1 too
         if (strategy == "collected" and warm.session is not None and all(t in warm.items_by_id for t in tests)
                 and not runs_at_collection(warm, name)):
-            code = run_collected(warm, tests)
+            code = run_collected_child(warm, tests)
         else:
-            os.chdir(warm.project)  # run_tests enters mutants/ itself
-            code = warm.runner.run_tests(mutant_name=name, tests=tests)
+            code = run_pytest_main_child(warm, tests)
     except BaseException:
         try:
             traceback.print_exc()
         except Exception:
             pass
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except Exception:
-            pass
-        os._exit(code if isinstance(code, int) and 0 <= code <= 255 else 1)
+        for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                f.flush()
+            except Exception:
+                pass
+        os._exit(child_exit_status(code))
+
+
+def child_exit_status(code) -> int:
+    """The child's exit status for pytest's exit code `code` (see
+    CHILD_PYTEST_STATUS_BASE)."""
+    if not isinstance(code, int) or not 0 <= code <= 255:
+        return 1
+    return CHILD_PYTEST_STATUS_BASE + code if code in PYTEST_DID_NOT_RUN else code
+
+
+def redirect_output(output: str | None, warm: Warm) -> None:
+    """Points the child's fds 1 and 2 at the attempt's own log, and the fds
+    where pytest's capture keeps the zygote's stdout and stderr too: after a
+    captured test pytest dup2s those back onto 1 and 2, which would send the
+    rest of this attempt's output (its report) into the zygote's log."""
+    # Relative to the project: the collected strategy serves from mutants/.
+    out = os.path.join(warm.project, output) if output else os.devnull
+    ofd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    for fd in (1, 2) + warm.saved_stdio_fds:
+        os.dup2(ofd, fd, inheritable=fd <= 2)
+    os.close(ofd)
+
+
+def run_pytest_main_child(warm: Warm, tests: list[str]) -> int:
+    """mutmut's child: a fresh pytest.main on the mutant's tests, with the
+    per-mutant work that is not part of the verdict off (verdict_only_plugin).
+    pytest's exit code."""
+    from mutmut.runners.harness import BadTestExecutionCommandsException
+
+    os.chdir(warm.project)
+    try:
+        with warm.change_cwd("mutants"):
+            # What PytestRunner.run_tests does, plus the plugin.
+            return warm.runner.execute_pytest(warm.runner._pytest_args_regular_run(tests),
+                                              plugins=[verdict_only_plugin()])
+    except BadTestExecutionCommandsException:
+        return 4  # mutmut turns pytest's usage error into this exception
+
+
+def run_collected_child(warm: Warm, tests: list[str]) -> int:
+    """run_collected, with what pytest.main would make of an exception that
+    escapes the run protocol, and the report pytest would print at the end
+    of the session (which the collected strategy does not run), so the
+    attempt's log shows why its tests failed."""
+    from _pytest.outcomes import Exit
+
+    try:
+        code = run_collected(warm, tests)
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        code = 2
+    except Exit as e:  # pytest.exit(): its return code, else "interrupted"
+        print(f"!!! pytest.exit: {e.msg} !!!", file=sys.stderr)
+        code = e.returncode if e.returncode is not None else 2
+    except BaseException:
+        print("INTERNALERROR (mutcell's collected strategy):", file=sys.stderr)
+        traceback.print_exc()
+        code = 3
+    if code != 0:
+        print_collected_summary(warm)
+    return code
+
+
+def print_collected_summary(warm: Warm) -> None:
+    tr = warm.session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr is None:
+        return
+    try:
+        tr.summary_errors()
+        tr.summary_failures()
+        tr.short_test_summary()
+        tr._tw.flush()
+    except Exception:
+        traceback.print_exc()
+
+
+def verdict_only_plugin():
+    """A pytest plugin that turns off what a pytest run does besides deciding
+    the verdict and that would otherwise happen once per mutant: pytest-cov's
+    measurement and report (as --no-cov does; an option would be an unknown
+    argument where pytest-cov is not installed) and junitxml's report. Used
+    for the zygote's own pytest run and every pytest-main child; the clean
+    run (mutmut's preparation) keeps them."""
+    import pytest
+
+    class VerdictOnly:
+        @pytest.hookimpl(wrapper=True)
+        def pytest_load_initial_conftests(self, early_config, parser, args):
+            # pytest-cov decides here, from this namespace, whether to start.
+            early_config.known_args_namespace.no_cov = True
+            return (yield)
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(self, config):
+            if getattr(config.option, "no_cov", None) is not None:
+                config.option.no_cov = True
+            if getattr(config.option, "xmlpath", None):
+                config.option.xmlpath = None
+
+    return VerdictOnly()
 
 
 def spare_main(req_fd: int, warm: Warm, strategy: str, close_fds: list[int], zygote: int) -> None:
@@ -448,6 +553,33 @@ def run_collected(warm: Warm, tests: list[str]) -> int:
     return 1 if session.testsfailed > before else 0
 
 
+def prewarm_items(warm: Warm) -> None:
+    """What pytest computes lazily on an item's first run and caches (its
+    `location`, with the session's relative-path cache): computed once here,
+    before the GC freeze, instead of in every child (a fifth of a no-op
+    child's time in the run protocol)."""
+    for item in warm.items_by_id.values():
+        try:
+            item.location
+        except Exception:
+            pass  # the child's run reports it as pytest would
+
+
+def saved_stdio_fds(session) -> tuple[int, ...]:
+    """The fds where pytest's global capture (collected strategy: the
+    zygote's session) saved fds 1 and 2; () when it captures no fds."""
+    if session is None:
+        return ()
+    capman = session.config.pluginmanager.get_plugin("capturemanager")
+    multi = getattr(capman, "_global_capturing", None)
+    fds = []
+    for cap in (getattr(multi, "out", None), getattr(multi, "err", None)):
+        fd = getattr(cap, "targetfd_save", None)
+        if isinstance(fd, int) and fd > 2:
+            fds.append(fd)
+    return tuple(fds)
+
+
 # ------------------------------------------------------------- serve loop
 
 
@@ -490,6 +622,10 @@ class Server:
         # What every child would otherwise build for itself after the fork.
         self.warm.child_stdout = open(1, "w", closefd=False)
         self.warm.child_stderr = open(2, "w", closefd=False)
+        self.warm.saved_stdio_fds = saved_stdio_fds(self.warm.session)
+        prewarm_items(self.warm)
+        for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            f.flush()  # or every child would write the zygote's pending output again
         rss_bytes()  # opens the statm fd the children close
         gc.collect()
         gc.freeze()
@@ -764,7 +900,7 @@ def main(argv: list[str]) -> int:
         state()._stats.clear()
         try:
             with change_cwd("mutants"):
-                warm.runner.execute_pytest(params, plugins=[plugin])
+                warm.runner.execute_pytest(params, plugins=[plugin, verdict_only_plugin()])
         except BaseException as e:
             if plugin.result is None:
                 log(f"warm-up (collection) failed: {e!r}")
@@ -776,7 +912,7 @@ def main(argv: list[str]) -> int:
 
     try:
         with change_cwd("mutants"):
-            warm.runner.execute_pytest(["--collect-only", "-qqq"] + selection)
+            warm.runner.execute_pytest(["--collect-only", "-qqq"] + selection, plugins=[verdict_only_plugin()])
     except BaseException as e:
         log(f"warm-up (collect-only) failed: {e!r}")
         return EXIT_WARMUP

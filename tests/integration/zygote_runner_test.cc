@@ -66,6 +66,23 @@ TEST_F(ZygoteRunnerTest, AWellBehavedZygoteReportsExitCodesAndItsGeneration) {
   EXPECT_EQ(a.zygote_memory_bytes, 50u << 20);
 }
 
+TEST_F(ZygoteRunnerTest, AChildsPytestStatusIsPytestsExitCodeAndAPlainExitStaysThat) {
+  Make("good");
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+  // 110 + N: the child's pytest ended with N (docs/zygote-protocol.md).
+  RunExit usage = RunOne(1, 114), plain = RunOne(2, 4), interrupted = RunOne(3, 112), other = RunOne(4, 116);
+  EXPECT_TRUE(usage.error.empty()) << usage.error;
+  EXPECT_EQ(usage.exit_code, 4);
+  EXPECT_TRUE(usage.pytest_status);
+  EXPECT_EQ(interrupted.exit_code, 2);
+  EXPECT_TRUE(interrupted.pytest_status);
+  EXPECT_EQ(plain.exit_code, 4);
+  EXPECT_FALSE(plain.pytest_status);
+  EXPECT_EQ(other.exit_code, 116);
+  EXPECT_FALSE(other.pytest_status);
+}
+
 TEST_F(ZygoteRunnerTest, AZygoteFailingWhileServingFailsItsAttemptAsErrorAndTheNextGenerationServes) {
   for (const char* mode : {"unknown-id", "die-on-run:1", "kill-self-on-run:1"}) {
     SCOPED_TRACE(mode);

@@ -100,13 +100,13 @@ class Driver:
     """A fake mutcell: owns one end of the socketpair and the zygote process."""
 
     def __init__(self, project: Path, strategy: str, extra_env: dict | None = None,
-                 script: Path = ZYGOTE) -> None:
+                 script: Path = ZYGOTE, extra_args: list[str] | None = None) -> None:
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ)
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [sys.executable, str(script), "--fd", str(theirs.fileno()), "--project", str(project),
-             "--strategy", strategy, "--generation", "7"],
+             "--strategy", strategy, "--generation", "7", *(extra_args or [])],
             pass_fds=[theirs.fileno()], env=env, stderr=subprocess.PIPE)
         theirs.close()
         self.sock.settimeout(60)
