@@ -20,6 +20,7 @@ namespace mutcell {
 
 class CellBackend;
 class Runner;
+class TestOrder;
 
 /// What a front end adds to a session.
 struct SessionHooks {
@@ -53,6 +54,9 @@ struct SessionHooks {
   /// Final gates (--fail-under, --max-survived) checked on the whole plan.
   std::optional<double> fail_under;
   std::optional<uint64_t> max_survived;
+  /// Killer-first order of each mutant's tests (nullptr: as planned); the
+  /// front end owns it and says which mutants share killers.
+  TestOrder* test_order = nullptr;
   /// Prints the front end's summary of the current results.
   std::function<void(const std::vector<ResultRecord>& current, double seconds, size_t ran)> summarize;
 };
