@@ -402,7 +402,12 @@ class Bench:
                 ("mutcell mutmut --strategy pytest-main", "mutcell", ["--strategy", "pytest-main"]),
                 ("mutcell mutmut --strategy collected", "mutcell", ["--strategy", "collected"]),
                 ("mutcell mutmut --strategy collected --test-order fastest", "mutcell",
-                 ["--strategy", "collected", "--test-order", "fastest"])]
+                 ["--strategy", "collected", "--test-order", "fastest"]),
+                # The killer-first pair again in the other order: the machine's
+                # load drifts, and the pair's difference is small.
+                ("(repeat) mutcell mutmut --strategy collected --test-order fastest", "mutcell",
+                 ["--strategy", "collected", "--test-order", "fastest"]),
+                ("(repeat) mutcell mutmut --strategy collected", "mutcell", ["--strategy", "collected"])]
 
     def real_project(self, spec):
         label = f"{spec['name']} {spec['version']}"
@@ -449,14 +454,22 @@ class Bench:
                          f"{ref['wall_s'] / r['wall_s']:.2f}×",
                          f"{r['rate'] / ref['rate']:.2f}×" if r["rate"] and ref["rate"] else "-",
                          f"{len(ref['codes']) - len(dis)}/{len(ref['codes'])}", r["rc"]])
-        # Killer-first: the same strategy with and without it, on mutants both call killed.
-        kf, plain = results[3]["journal"], results[4]["journal"]
-        both = [k for k in kf if kf[k].get("verdict") == "killed" and plain.get(k, {}).get("verdict") == "killed"]
-        kf_s = sum(kf[k]["duration_s"] for k in both)
-        plain_s = sum(plain[k]["duration_s"] for k in both)
-        surv = [k for k in kf if kf[k].get("verdict") == "survived" and plain.get(k, {}).get("verdict") == "survived"]
-        surv_kf = sum(kf[k]["duration_s"] for k in surv)
-        surv_plain = sum(plain[k]["duration_s"] for k in surv)
+        # Killer-first: the same strategy with and without it (each twice, in
+        # opposite order), attempt time summed over mutants every run calls
+        # killed; survivors run the same tests in any order, so theirs is the
+        # control for the load's drift.
+        kfs = [results[3]["journal"], results[6]["journal"]]
+        plains = [results[4]["journal"], results[5]["journal"]]
+
+        def common(verdict):
+            return [k for k in kfs[0] if all(j.get(k, {}).get("verdict") == verdict for j in kfs + plains)]
+
+        def total(journals, keys):
+            return sum(j[k]["duration_s"] for j in journals for k in keys)
+
+        both, surv = common("killed"), common("survived")
+        kf_s, plain_s = total(kfs, both), total(plains, both)
+        surv_kf, surv_plain = total(kfs, surv), total(plains, surv)
         counts = {}
         for v in ref["codes"].values():
             counts[realprojects_status(v)] = counts.get(realprojects_status(v), 0) + 1
@@ -473,10 +486,11 @@ class Bench:
                 "mutants whose `.meta` exit code equals `mutmut run (fork)`'s.\n\n")
         text += table(["command", "wall s", "mutants/s", "tool rate /s", "prep s", "speed-up (wall)",
                        "speed-up (tool rate)", "agree", "exit"], rows)
-        text += (f"\n\nKiller-first test order (`collected`, with vs `--test-order fastest`): the {len(both)} mutants "
-                 f"both runs call killed took {kf_s:.2f} s vs {plain_s:.2f} s of attempt time "
-                 f"({(1 - kf_s / plain_s) * 100 if plain_s else 0:.0f} % saved); the {len(surv)} survivors "
-                 f"{surv_kf:.2f} s vs {surv_plain:.2f} s (same tests, any order).")
+        text += (f"\n\nKiller-first test order (`collected` with the default `--test-order killer-first` vs "
+                 f"`--test-order fastest`, each run twice, in the order with, without, without, with): the "
+                 f"{len(both)} mutants every run calls killed took {kf_s:.2f} s vs {plain_s:.2f} s of attempt "
+                 f"time summed over both runs ({(1 - kf_s / plain_s) * 100 if plain_s else 0:.0f} % saved); the "
+                 f"{len(surv)} survivors (same tests, any order: the control) {surv_kf:.2f} s vs {surv_plain:.2f} s.")
         if dis_lines:
             text += "\n\nDisagreements with `mutmut run (fork)` (mutcell's journal verdict and reason):\n\n" + \
                 "\n".join(dis_lines[:40]) + (f"\n- ... {len(dis_lines) - 40} more" if len(dis_lines) > 40 else "")
@@ -847,11 +861,15 @@ def machine_description(args):
 
 
 def read_old_doc(path):
-    """(headlines, {title: section text}) of an earlier harness output."""
+    """(preamble, headlines, {title: section text}) of an earlier harness
+    output."""
     if not os.path.exists(path):
-        return [], {}
+        return "", [], {}
     text = open(path).read()
     parts = re.split(r"^## ", text, flags=re.M)
+    preamble = parts[0]
+    # A preamble written by an earlier --only run: back to the full run's own.
+    preamble = preamble.split("\nSections *", 1)[0]
     heads, sections = [], {}
     for part in parts[1:]:
         title, _, body = part.partition("\n")
@@ -861,7 +879,7 @@ def read_old_doc(path):
             continue
         else:
             sections[title] = "## " + part.rstrip("\n") + "\n"
-    return heads, sections
+    return preamble, heads, sections
 
 
 def write_doc(a, b, machine, started, t0, final):
@@ -884,7 +902,15 @@ def write_doc(a, b, machine, started, t0, final):
            "Machine (shared: other engineers were building and testing on it during the run, so absolute "
            "times are noisy; the compared commands ran one after another under the same conditions, never "
            "at the same time):", "",
-           table(["", ""], rows), "", "## Headlines", ""]
+           table(["", ""], rows), ""]
+    if b.old_preamble and b.old_sections:
+        # Kept sections came from the earlier run: its description stays, and
+        # this run's is added below it for the sections it produced.
+        this_run = doc[-7:]
+        doc = [b.old_preamble.rstrip("\n"), "",
+               "Sections " + ", ".join(f"*{sec.split(chr(10), 1)[0][3:]}*" for sec in b.sections)
+               + " (and their headlines) come from a later run with `--only`:", ""] + this_run[1:]
+    doc += ["## Headlines", ""]
     new_labels = {h.split(":", 1)[0] for h in b.headlines}
     kept_heads = [h for h in b.old_headlines if h.split(":", 1)[0] not in new_labels]
     doc += ["\n".join(f"- {h}" for h in kept_heads + b.headlines), ""]
@@ -933,7 +959,7 @@ def main():
         raise KeyboardInterrupt(f"signal {sig}")
     signal.signal(signal.SIGTERM, on_signal)
     b = Bench(a)
-    b.old_headlines, b.old_sections = read_old_doc(a.out) if a.only else ([], {})
+    b.old_preamble, b.old_headlines, b.old_sections = read_old_doc(a.out) if a.only else ("", [], {})
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
     machine = machine_description(a)
