@@ -6,6 +6,11 @@ Scenarios (each prints one table; all tables go to the --out Markdown file):
   3 memory      whole-run peak per tool (cgroup v1), zygote memory with/without recycling
   4 oom         the runaway example under an emulated systemd OOMPolicy=stop
   5 scale       planning, journal append, resume-load for 100,000 mutants
+  6 real        real projects from PyPI (bench/realprojects.py): mutmut run vs mutcell's strategies,
+                verdicts mutant by mutant, killer-first test order (not in --quick)
+
+With --only, the sections of the existing --out file that this run does not
+produce are kept (so `--only 6` adds the real projects to docs/benchmarks.md).
 
 Every run happens in a fresh copy under a temporary directory (never in the
 repository's examples/), inside a cgroup v1 memory cgroup `mutcell-bench-*`
@@ -14,6 +19,7 @@ created below our own memory cgroup and removed afterwards.
 
 import argparse
 import datetime
+import fnmatch
 import glob
 import json
 import os
@@ -32,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import genproject  # noqa: E402
+import realprojects  # noqa: E402
 
 MEM_ROOT = "/sys/fs/cgroup/memory"
 GIB = 1 << 30
@@ -259,6 +266,11 @@ def rate_from_log(log_path):
     return float(m[-1]) if m else None
 
 
+def realprojects_status(code):
+    return {None: "not checked", 0: "survived", 1: "killed", 33: "no tests", 34: "skipped", 35: "suspicious",
+            36: "timeout"}.get(code, f"exit {code}")
+
+
 def read_journal(state_dir):
     out = {}
     with open(os.path.join(state_dir, "journal.jsonl")) as f:
@@ -381,6 +393,118 @@ class Bench:
                                   f"mutmut mode ({fastest_mutmut['name']}), {r['mps']:.1f} vs "
                                   f"{fastest_mutmut['mps']:.1f} mutants/s")
         return results
+
+    # ------------------------------------------------------------ 6
+
+    def real_configs(self):
+        return [("mutmut run (fork)", "mutmut", []),
+                ("mutcell mutmut (default)", "mutcell", []),
+                ("mutcell mutmut --strategy pytest-main", "mutcell", ["--strategy", "pytest-main"]),
+                ("mutcell mutmut --strategy collected", "mutcell", ["--strategy", "collected"]),
+                ("mutcell mutmut --strategy collected --test-order fastest", "mutcell",
+                 ["--strategy", "collected", "--test-order", "fastest"]),
+                # The killer-first pair again in the other order: the machine's
+                # load drifts, and the pair's difference is small.
+                ("(repeat) mutcell mutmut --strategy collected --test-order fastest", "mutcell",
+                 ["--strategy", "collected", "--test-order", "fastest"]),
+                ("(repeat) mutcell mutmut --strategy collected", "mutcell", ["--strategy", "collected"])]
+
+    def real_project(self, spec):
+        label = f"{spec['name']} {spec['version']}"
+        log(f"real project {label}")
+        sdist = realprojects.fetch(spec, self.a.cache_dir, self.py)
+        env = dict(self.env, **spec.get("env", {}))
+        names = spec.get("names", [])
+        results = []
+        for i, (name, tool, extra) in enumerate(self.real_configs()):
+            proj = realprojects.unpack(spec, sdist, os.path.join(self.work, f"{spec['name']}-{i}"))
+            logf = os.path.join(self.work, f"{spec['name']}-{i}.log")
+            state = os.path.join(proj, ".mutcell")
+            if tool == "mutmut":
+                argv = [os.path.join(os.path.dirname(self.py), "mutmut"), "run", "--max-children", str(self.jobs),
+                        *names]
+            else:
+                argv = [self.mutcell, "mutmut", "--python", self.py, "--max-children", str(self.jobs),
+                        "--state-dir", state, *extra, *names]
+            log(f"  {name}")
+            r = run_in_cgroup(f"real{i}", argv, proj, env, logf, watcher=deadline_watcher(self.a.run_timeout))
+            codes = read_meta_codes(proj)
+            if names:
+                codes = {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, n) for n in names)}
+            r.update(name=name, tool=tool, codes=codes, rate=rate_from_log(logf), argv=argv)
+            r["checked"] = sum(1 for v in codes.values() if v is not None)
+            r["journal"] = read_journal(state) if os.path.exists(os.path.join(state, "journal.jsonl")) else {}
+            if r["rc"] != 0 or r.get("killed_by_bench_timeout"):
+                self.failures.append(f"{label}: {name} " + ("cut by the harness" if r.get("killed_by_bench_timeout")
+                                                            else f"exited {r['rc']}"))
+            results.append(r)
+            shutil.rmtree(proj, ignore_errors=True)
+        ref = results[0]
+        rows, dis_lines = [], []
+        for r in results:
+            phase = r["checked"] / r["rate"] if r["rate"] else None
+            dis = [(k, v, r["codes"].get(k)) for k, v in sorted(ref["codes"].items()) if r["codes"].get(k) != v]
+            for k, a, b in dis:
+                j = r["journal"].get(k, {})
+                why = f" ({j.get('verdict')}{': ' + j['error'] if j.get('error') else ''})" if j else ""
+                dis_lines.append(f"- {r['name']}: `{k}` mutmut {realprojects_status(a)} vs {realprojects_status(b)}{why}")
+            rows.append([r["name"], f"{r['wall_s']:.1f}", f"{r['checked'] / r['wall_s']:.1f}" if r["wall_s"] else "-",
+                         f"{r['rate']:.1f}" if r["rate"] else "-",
+                         f"{r['wall_s'] - phase:.1f}" if phase is not None else "-",
+                         f"{ref['wall_s'] / r['wall_s']:.2f}×",
+                         f"{r['rate'] / ref['rate']:.2f}×" if r["rate"] and ref["rate"] else "-",
+                         f"{len(ref['codes']) - len(dis)}/{len(ref['codes'])}", r["rc"]])
+        # Killer-first: the same strategy with and without it (each twice, in
+        # opposite order), attempt time summed over mutants every run calls
+        # killed; survivors run the same tests in any order, so theirs is the
+        # control for the load's drift.
+        kfs = [results[3]["journal"], results[6]["journal"]]
+        plains = [results[4]["journal"], results[5]["journal"]]
+
+        def common(verdict):
+            return [k for k in kfs[0] if all(j.get(k, {}).get("verdict") == verdict for j in kfs + plains)]
+
+        def total(journals, keys):
+            return sum(j[k]["duration_s"] for j in journals for k in keys)
+
+        both, surv = common("killed"), common("survived")
+        kf_s, plain_s = total(kfs, both), total(plains, both)
+        surv_kf, surv_plain = total(kfs, surv), total(plains, surv)
+        counts = {}
+        for v in ref["codes"].values():
+            counts[realprojects_status(v)] = counts.get(realprojects_status(v), 0) + 1
+        subset = (f"mutants of `{'`, `'.join(spec['mutmut']['only_mutate'])}`" if spec["mutmut"].get("only_mutate")
+                  else "every mutant") + (f" matching `{' '.join(names)}`" if names else "")
+        text = (f"`{spec['name']}=={spec['version']}` from PyPI (sdist SHA-256 `{spec['sha256'][:16]}…`), its own "
+                f"tests; {subset}: {len(ref['codes'])} mutants (mutmut: "
+                + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "). `[tool.mutmut]` added: `"
+                + json.dumps(spec["mutmut"]) + "`" + (f"; environment `{json.dumps(spec['env'])}` for every tool"
+                                                      if spec.get("env") else "")
+                + f". `--max-children {self.jobs}`. *prep s* is the wall time minus the mutant phase "
+                "(mutants ÷ the tool's own `mutations/second`): mutmut's preparation (mutant generation, stats, "
+                "clean run), plus mutcell's zygote warm-up. Speed-ups against `mutmut run (fork)`; *agree* counts "
+                "mutants whose `.meta` exit code equals `mutmut run (fork)`'s.\n\n")
+        text += table(["command", "wall s", "mutants/s", "tool rate /s", "prep s", "speed-up (wall)",
+                       "speed-up (tool rate)", "agree", "exit"], rows)
+        text += (f"\n\nKiller-first test order (`collected` with the default `--test-order killer-first` vs "
+                 f"`--test-order fastest`, each run twice, in the order with, without, without, with): the "
+                 f"{len(both)} mutants every run calls killed took {kf_s:.2f} s vs {plain_s:.2f} s of attempt "
+                 f"time summed over both runs ({(1 - kf_s / plain_s) * 100 if plain_s else 0:.0f} % saved); the "
+                 f"{len(surv)} survivors (same tests, any order: the control) {surv_kf:.2f} s vs {surv_plain:.2f} s.")
+        if dis_lines:
+            text += "\n\nDisagreements with `mutmut run (fork)` (mutcell's journal verdict and reason):\n\n" + \
+                "\n".join(dis_lines[:40]) + (f"\n- ... {len(dis_lines) - 40} more" if len(dis_lines) > 40 else "")
+        else:
+            text += "\n\nEvery verdict agrees with `mutmut run (fork)`."
+        self.section(f"6. Real project: {label}", text)
+        for r in results[1:4]:
+            self.headlines.append(f"{label}: {r['name']} {ref['wall_s'] / r['wall_s']:.2f}× mutmut run (fork) by wall"
+                                  + (f", {r['rate'] / ref['rate']:.2f}× by the mutant phase" if r["rate"] and ref["rate"]
+                                     else ""))
+
+    def real_projects(self):
+        for spec in realprojects.PROJECTS:
+            self.real_project(spec)
 
     # ------------------------------------------------------------ 2
 
@@ -736,6 +860,28 @@ def machine_description(args):
     return rows
 
 
+def read_old_doc(path):
+    """(preamble, headlines, {title: section text}) of an earlier harness
+    output."""
+    if not os.path.exists(path):
+        return "", [], {}
+    text = open(path).read()
+    parts = re.split(r"^## ", text, flags=re.M)
+    preamble = parts[0]
+    # A preamble written by an earlier --only run: back to the full run's own.
+    preamble = preamble.split("\nSections *", 1)[0]
+    heads, sections = [], {}
+    for part in parts[1:]:
+        title, _, body = part.partition("\n")
+        if title == "Headlines":
+            heads = [ln[2:] for ln in body.splitlines() if ln.startswith("- ")]
+        elif title.startswith("Notes") or title.startswith("Problems"):
+            continue
+        else:
+            sections[title] = "## " + part.rstrip("\n") + "\n"
+    return preamble, heads, sections
+
+
 def write_doc(a, b, machine, started, t0, final):
     """Writes the Markdown file (after every scenario, so a cut-short run leaves its tables)."""
     elapsed = time.monotonic() - t0
@@ -756,10 +902,22 @@ def write_doc(a, b, machine, started, t0, final):
            "Machine (shared: other engineers were building and testing on it during the run, so absolute "
            "times are noisy; the compared commands ran one after another under the same conditions, never "
            "at the same time):", "",
-           table(["", ""], rows), "", "## Headlines", "",
-           "\n".join(f"- {h}" for h in b.headlines), ""]
+           table(["", ""], rows), ""]
+    if b.old_preamble and b.old_sections:
+        # Kept sections came from the earlier run: its description stays, and
+        # this run's is added below it for the sections it produced.
+        this_run = doc[-7:]
+        doc = [b.old_preamble.rstrip("\n"), "",
+               "Sections " + ", ".join(f"*{sec.split(chr(10), 1)[0][3:]}*" for sec in b.sections)
+               + " (and their headlines) come from a later run with `--only`:", ""] + this_run[1:]
+    doc += ["## Headlines", ""]
+    new_labels = {h.split(":", 1)[0] for h in b.headlines}
+    kept_heads = [h for h in b.old_headlines if h.split(":", 1)[0] not in new_labels]
+    doc += ["\n".join(f"- {h}" for h in kept_heads + b.headlines), ""]
     if b.failures:
         doc += ["## Problems seen in this run", "", "\n".join(f"- {f}" for f in b.failures), ""]
+    new_titles = {sec.split("\n", 1)[0][3:] for sec in b.sections}
+    doc += [sec for title, sec in b.old_sections.items() if title not in new_titles]
     doc += b.sections
     if notes:
         doc += [notes]
@@ -777,7 +935,9 @@ def main():
     p.add_argument("--command", default="", help="the command line to record")
     p.add_argument("--quick", action="store_true", help="small sizes (CI)")
     p.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
-    p.add_argument("--only", default="", help="comma list of scenarios: 1,2,3,4,5")
+    p.add_argument("--only", default="", help="comma list of scenarios: 1,2,3,4,5,6")
+    p.add_argument("--cache-dir", default=realprojects.default_cache_dir(),
+                   help="where scenario 6's sdists are kept (fetched from PyPI when absent)")
     a = p.parse_args()
     # Sizes: the full run must stay under 15 minutes on a 2-core machine.
     a.gen_functions = 3 if a.quick else 92
@@ -788,7 +948,8 @@ def main():
     a.scale_run_mutants = 200 if a.quick else 2000
     a.oom_limit_gib = 3
     a.run_timeout = 300 if a.quick else 480
-    only = set(a.only.split(",")) if a.only else {"1", "2", "3", "4", "5"}
+    # 6 (real projects from PyPI) is not part of --quick: it needs the network once and minutes.
+    only = set(a.only.split(",")) if a.only else ({"1", "2", "3", "4", "5"} | (set() if a.quick else {"6"}))
     if os.geteuid() != 0 or own_memory_cgroup() is None:
         print("SKIPPED: needs root and a writable cgroup v1 memory hierarchy at /sys/fs/cgroup/memory",
               file=sys.stderr)
@@ -798,6 +959,7 @@ def main():
         raise KeyboardInterrupt(f"signal {sig}")
     signal.signal(signal.SIGTERM, on_signal)
     b = Bench(a)
+    b.old_preamble, b.old_headlines, b.old_sections = read_old_doc(a.out) if a.only else ("", [], {})
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
     machine = machine_description(a)
@@ -825,6 +987,8 @@ def main():
             steps.append(gen_step)
         if "3" in only:
             steps.append(lambda: b.memory_summary(results))
+        if "6" in only:
+            steps.append(b.real_projects)
         for step in steps:
             step()
             write_doc(a, b, machine, started, t0, final=False)

@@ -1,16 +1,20 @@
 #!/bin/sh
 # Benchmarks of mutcell side by side with mutmut (see docs/benchmarks.md).
 #
-#   bench/run.sh [--quick] [--mutcell PATH] [--build-dir DIR] [--python PY] [--out FILE] [--only 1,2,3,4,5]
+#   bench/run.sh [--quick] [--mutcell PATH] [--build-dir DIR] [--python PY] [--out FILE] [--only 1,2,3,4,5,6]
+#                [--cache-dir DIR]
 #
 # Full run: writes docs/benchmarks.md. --quick (small sizes, as in CI) writes
-# <build-dir>/benchmarks-quick.md unless --out is given. Without --mutcell, the
+# <build-dir>/benchmarks-quick.md unless --out is given. Scenario 6 (real
+# projects, not in --quick) downloads pinned sdists from PyPI into --cache-dir
+# (default ~/.cache/mutcell-bench/sdists) once; `--only 6` keeps the other
+# sections of the --out file. Without --mutcell, the
 # binary is built in build-bench/ (Release). Needs root (cgroup v1 memory) and
 # the repo's venv (./dev creates .venv from scripts/requirements.txt).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-quick=""; mutcell=""; build=""; python="$repo/.venv/bin/python"; out=""; only=""
+cache=""; quick=""; mutcell=""; build=""; python="$repo/.venv/bin/python"; out=""; only=""
 cmdline="bench/run.sh $*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,7 +24,8 @@ while [ $# -gt 0 ]; do
     --python) python=$2; shift ;;
     --out) out=$2; shift ;;
     --only) only=$2; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --cache-dir) cache=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -48,4 +53,5 @@ c++ -std=c++20 -O2 -I"$repo" -I"$build/generated" -DSPDLOG_COMPILED_LIB -DSPDLOG
 set -- --mutcell "$mutcell" --python "$python" --scale-bench "$sb/scale_bench" --out "$out" --command "$cmdline"
 [ -n "$quick" ] && set -- "$@" --quick
 [ -n "$only" ] && set -- "$@" --only "$only"
+[ -n "$cache" ] && set -- "$@" --cache-dir "$cache"
 "$python" "$here/bench.py" "$@"

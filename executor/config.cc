@@ -75,11 +75,12 @@ class Applier {
       else if (k == "oom_exit_code") ok = Integer(node, name, -255, 255, &cfg_->oom_exit_code);
       else if (k == "require_cells") ok = Bool(node, name, &cfg_->require_cells);
       else if (k == "as_root") ok = Bool(node, name, &cfg_->as_root);
+      else if (k == "test_order") ok = TestOrderKey(node, name);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, cell_cpu, timeout_s, kill_grace_s, "
                 "stop_grace_s, max_attempts, backend, argv, env, python, strategy, strategy_check, recycle_after, "
-                "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root)";
+                "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root, test_order)";
         ok = false;
       }
       if (!ok) return false;
@@ -185,6 +186,15 @@ class Applier {
     if (s != "pytest-main" && s != "collected")
       return Fail(n, name, Quote(s) + " is not a strategy (pytest-main or collected)");
     cfg_->strategy = s;
+    return true;
+  }
+
+  bool TestOrderKey(const toml::node& n, const std::string& name) {
+    std::string s;
+    if (!String(n, name, &s, false)) return false;
+    if (s != "killer-first" && s != "fastest")
+      return Fail(n, name, Quote(s) + " is not a test order (killer-first or fastest)");
+    cfg_->test_order = s;
     return true;
   }
 

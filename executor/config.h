@@ -36,6 +36,7 @@ struct Config {
   std::string strategy = "collected";       ///< collected or pytest-main (docs/strategies.md)
   /// Mutants run both ways before a collected run trusts its strategy (0: no check; docs/strategies.md).
   int strategy_check = 4;
+  std::string test_order = "killer-first";  ///< killer-first or fastest (executor/test_order.h); not in the fingerprint
   uint64_t recycle_after = 1000;            ///< replace the zygote after this many children (0 = never)
   uint64_t recycle_memory = 0;              ///< ... when its RSS exceeds this (0 = never)
   uint64_t recycle_growth = 256ull << 20;   ///< ... when its RSS grew this much since warm-up (0 = never)
@@ -64,7 +65,7 @@ bool CheckCellMemory(uint64_t bytes, std::string* why);
 /// string or integer bytes), cell_pids, cell_cpu ("auto" or a number of CPUs), timeout_s, kill_grace_s,
 /// stop_grace_s, max_attempts, backend, argv, [env], python, strategy,
 /// recycle_after, recycle_memory, recycle_growth (sizes), oom_exit_code, require_cells, as_root
-/// (booleans). Unknown keys, wrong
+/// (booleans), test_order (killer-first or fastest). Unknown keys, wrong
 /// types and bad values are errors "PATH:LINE:COL: problem" (TOML syntax
 /// errors too); on error *cfg is left unchanged.
 bool LoadConfigFile(const std::string& path, Config* cfg, std::string* err);

@@ -230,6 +230,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"env = { \"A=B\" = \"1\" }", ":2:9: ", "env: invalid variable name \"A=B\""},
         BadValue{"[env]\nX = { y = \"z\" }", ":3:5: ", "env.X: expected a string, not a table"},
         BadValue{"strategy = \"fast\"", ":2:12: ", "strategy: \"fast\" is not a strategy"},
+        BadValue{"test_order = \"random\"", ":2:14: ", "test_order: \"random\" is not a test order"},
         BadValue{"oom_exit_code = 300", ":2:17: ", "oom_exit_code: 300 is out of range"},
         BadValue{"python = \"\"", ":2:10: ", "python: must not be empty"},
         BadValue{"recycle_after = -1", ":2:17: ", "out of range"},
@@ -274,6 +275,12 @@ TEST_F(ConfigFileTest, StrategyCheckIsASampleSize) {
   EXPECT_EQ(cfg_.strategy_check, 12);
   EXPECT_NE(Load("strategy_check = -1\n"), "");
   EXPECT_NE(Load("strategy_check = true\n"), "");
+}
+
+TEST_F(ConfigFileTest, ReadsTheTestOrder) {
+  EXPECT_EQ(cfg_.test_order, "killer-first");
+  ASSERT_EQ(Load("test_order = \"fastest\"\n"), "");
+  EXPECT_EQ(cfg_.test_order, "fastest");
 }
 
 TEST_F(ConfigFileTest, ReadsThePrivilegeKeys) {

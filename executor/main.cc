@@ -49,6 +49,7 @@ struct Overrides {
   double stop_grace_s = -1;
   std::string python;
   std::string strategy;
+  std::string test_order;
   int64_t recycle_after = -1;
   int strategy_check = -1;
   std::string recycle_memory;
@@ -120,6 +121,10 @@ void AddPythonOptions(CLI::App* cmd, Overrides* o) {
                   "Before trusting collected, run N mutants both ways; a difference switches the run to pytest-main "
                   "(0: no check; default 4)")
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--test-order", o->test_order,
+                  "killer-first (tests that killed other mutants of the function first) or fastest (default "
+                  "killer-first; config test_order)")
+      ->check(CLI::IsMember({"killer-first", "fastest"}));
   cmd->add_option("--recycle-after", o->recycle_after, "Replace the fork server after N children (0: never; default 1000)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--recycle-memory", o->recycle_memory, "... when its memory exceeds SIZE (0: never; default 0)");
@@ -189,6 +194,7 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (!o.python.empty()) cfg->python = o.python;
   if (!o.strategy.empty()) cfg->strategy = o.strategy;
   if (o.strategy_check >= 0) cfg->strategy_check = o.strategy_check;
+  if (!o.test_order.empty()) cfg->test_order = o.test_order;
   if (o.recycle_after >= 0) cfg->recycle_after = static_cast<uint64_t>(o.recycle_after);
   if (!o.recycle_memory.empty() && !ParseSizeOption("--recycle-memory", o.recycle_memory, true, &cfg->recycle_memory))
     return false;

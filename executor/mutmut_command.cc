@@ -29,6 +29,7 @@
 #include "executor/state_dir.h"
 #include "executor/state_lock.h"
 #include "executor/strategy_check.h"
+#include "executor/test_order.h"
 #include "limits/size.h"
 #include "sandbox/cell.h"
 #include "sandbox/delegation.h"
@@ -251,6 +252,10 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   zopts.recycle_growth = cfg.recycle_growth;
 
   SessionHooks hooks;
+  // mutmut's mutants of one function share their tests, and a test that
+  // killed one of them is the likeliest to kill the next.
+  TestOrder test_order([](const std::string& id) { return MangledFunctionName(id); });
+  if (cfg.test_order == "killer-first") hooks.test_order = &test_order;
   // Like `mutmut run NAME`: named mutants (and globs) are tested again; with
   // names, the others are left as they are.
   hooks.named = [&](const Mutant& m) { return !args.names.empty() && MutantSelected(m.id, args.names); };

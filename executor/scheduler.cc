@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -16,6 +18,7 @@
 
 #include "executor/interrupt.h"
 #include "executor/output_log.h"
+#include "executor/test_order.h"
 #include "limits/budget.h"
 #include "sandbox/runner.h"
 
@@ -53,7 +56,24 @@ struct Attempt {
   double timeout_s = 0;                       // the wall-clock limit this attempt got
   RunExit exit;
   uint64_t log_dropped = 0;                   // output cut from the log by the log limit
+  std::string failure_report;                 // where the child names its first failing test ("" = not asked)
 };
+
+/// Reads and removes the first failing test the child reported in `path`
+/// ("" when it wrote none). The mutant could have written anything there:
+/// the caller only uses it when it names one of the mutant's tests.
+std::string TakeFailureReport(const std::string& path) {
+  std::string out;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) {
+    char buf[4096];
+    ssize_t n;
+    while (out.size() < (64u << 10) && (n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    close(fd);
+  }
+  unlink(path.c_str());
+  return out;
+}
 
 /// Keeps the output file at `path` within `limit` bytes while its writer
 /// appends (O_APPEND, so its writes land at whatever the end is now): beyond
@@ -176,6 +196,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
                    "tmpfs, or a memfd passed on); admission counts it from now on",
                    a.mutant->id, left_behind >> 20);
     }
+    const std::string first_failure = a.failure_report.empty() ? "" : TakeFailureReport(a.failure_report);
     if (run_failed) return true;  // nothing more can be recorded
     if (a.interrupted && !o.limit_reached && !o.kernel_oom_kill) {
       spdlog::info("{}: interrupted, no verdict recorded", a.mutant->id);
@@ -189,6 +210,9 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       queue.push_front({a.mutant, a.attempt_no + 1, alone});
       return true;
     }
+    if (v == Verdict::kKilled && !first_failure.empty() &&
+        std::find(a.mutant->tests.begin(), a.mutant->tests.end(), first_failure) != a.mutant->tests.end())
+      opts_.test_order->RecordKill(a.mutant->id, first_failure);
     ResultRecord r;
     r.id = a.mutant->id;
     r.fingerprint = a.mutant->fingerprint;
@@ -257,7 +281,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     req.argv = p.mutant->argv;
     req.env = p.mutant->env;
     req.cwd = p.mutant->cwd;
-    req.tests = p.mutant->tests;
+    req.tests = opts_.test_order ? opts_.test_order->Order(p.mutant->id, p.mutant->tests) : p.mutant->tests;
     req.timeout_s = timeout;
     if (!opts_.log_dir.empty()) req.log_path = opts_.log_dir + "/" + opts_.log_prefix + std::to_string(a.seq) + "-attempt-" +
                      std::to_string(a.attempt_no) + ".log";
@@ -270,6 +294,14 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       return finish(a);
     }
     a.log_path = req.log_path;
+    if (opts_.test_order && !req.log_path.empty() && !req.tests.empty()) {
+      // Absolute: the zygote resolves relative paths against the project.
+      std::error_code ec;
+      a.failure_report = std::filesystem::absolute(req.log_path + ".first-failure", ec).string();
+      if (ec) a.failure_report.clear();
+      unlink(a.failure_report.c_str());  // a stale one from an earlier run must not count
+      req.failure_report = a.failure_report;
+    }
     if (!runner_->Start(a.seq, req, a.cell.get(), &serr)) {
       a.exit.error = serr;  // the runner's reason starts with its token (spawn:, zygote:, log-write:)
       a.main_exited = true;

@@ -19,6 +19,7 @@ namespace mutcell {
 
 class Runner;
 class Progress;
+class TestOrder;
 
 /// Settings the scheduler needs (derived from Config by the caller).
 struct SchedulerOptions {
@@ -44,6 +45,9 @@ struct SchedulerOptions {
   double tick_s = 0.01;           ///< watch interval for memory and deadlines
   double sync_interval_s = 0.1;   ///< journal fsync at most this often
   sigset_t wait_mask;             ///< mask for ppoll (from InstallInterruptHandlers)
+  /// Killer-first order of each mutant's tests (nullptr: as planned). Needs
+  /// log_dir: the first failing test is reported in a file beside the log.
+  TestOrder* test_order = nullptr;
 };
 
 /// What a run did.

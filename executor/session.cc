@@ -295,6 +295,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   opts.stop_grace_s = cfg.stop_grace_s;
   opts.max_attempts = cfg.max_attempts;
   opts.log_dir = paths.logs;
+  opts.test_order = hooks.test_order;
   // Unique across sessions: a re-test never overwrites an earlier attempt's log.
   opts.log_prefix = "cell-" + run_id + "-";
   opts.log_limit = cfg.log_limit;

@@ -21,6 +21,7 @@ namespace mutcell {
 class CellBackend;
 class Runner;
 struct SchedulerOptions;
+class TestOrder;
 
 /// What a front end adds to a session.
 struct SessionHooks {
@@ -62,6 +63,9 @@ struct SessionHooks {
                      const std::vector<const Mutant*>& todo, std::unique_ptr<Runner>* replacement, std::string* note,
                      std::string* err)>
       check_runner;
+  /// Killer-first order of each mutant's tests (nullptr: as planned); the
+  /// front end owns it and says which mutants share killers.
+  TestOrder* test_order = nullptr;
   /// Prints the front end's summary of the current results.
   std::function<void(const std::vector<ResultRecord>& current, double seconds, size_t ran)> summarize;
 };

@@ -24,6 +24,9 @@ struct RunRequest {
   std::vector<std::string> tests;           ///< zygote mode: tests to run
   double timeout_s = 0;                     ///< the attempt's wall-clock limit (zygotes set a CPU backstop from it)
   std::string log_path;                     ///< where the attempt's output goes ("" = discard)
+  /// Zygote mode: file the child writes the id of its first failing test
+  /// into ("" = none). Written by the mutant's own process: an ordering hint.
+  std::string failure_report;
 };
 
 /// How an attempt's main process ended, or why it could not run.

@@ -267,6 +267,7 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
   nlohmann::json msg = {{"type", "run"},   {"id", token},     {"mutant", req.name},
                         {"tests", req.tests}, {"env", req.env}, {"cgroup_procs", cell->ProcsFiles()}};
   if (!req.log_path.empty()) msg["output"] = req.log_path;
+  if (!req.failure_report.empty()) msg["failure_report"] = req.failure_report;
   if (req.timeout_s > 0) msg["timeout_s"] = req.timeout_s;
   std::string frame = Frame(msg);
   if (frame.size() - 4 > opts_.max_message_bytes) {

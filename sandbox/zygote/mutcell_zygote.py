@@ -191,7 +191,7 @@ def _want(msg: dict, key: str, types, required: bool = True):
 
 
 RUN_KEYS = {"type", "id", "mutant", "tests", "env", "cgroup_procs", "memory_limit_bytes",
-            "timeout_s", "output"}
+            "timeout_s", "output", "failure_report"}
 
 
 def validate_run(msg: dict) -> dict:
@@ -214,8 +214,9 @@ def validate_run(msg: dict) -> dict:
     if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
         raise ProtocolError("run: 'timeout_s' must be positive")
     output = _want(msg, "output", str, required=False)
+    failure_report = _want(msg, "failure_report", str, required=False)
     return dict(id=rid, mutant=mutant, tests=tests, env=env, cgroup_procs=procs,
-                memory_limit_bytes=mem, timeout_s=timeout, output=output)
+                memory_limit_bytes=mem, timeout_s=timeout, output=output, failure_report=failure_report)
 
 
 # --------------------------------------------------------------- warm-up
@@ -314,6 +315,36 @@ def join_cells(paths: list[str]) -> bool:
     return True
 
 
+class FirstFailure:
+    """pytest plugin: the node id of the first test whose report failed
+    (setup, call or teardown), which with -x is the one that stopped the
+    run. The child reports it for mutcell's killer-first test order."""
+
+    def __init__(self) -> None:
+        self.nodeid = None
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.failed and self.nodeid is None:
+            self.nodeid = report.nodeid
+
+
+FIRST_FAILURE = FirstFailure()
+
+
+def write_failure_report(req: dict, warm: Warm) -> None:
+    if not req.get("failure_report") or FIRST_FAILURE.nodeid is None:
+        return
+    try:
+        fd = os.open(os.path.join(warm.project, req["failure_report"]),
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, str(FIRST_FAILURE.nodeid).encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass  # only a hint for the order of later mutants
+
+
 def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> None:
     """Runs in the forked child; never returns."""
     code = CHILD_SETUP_FAILED
@@ -348,7 +379,9 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
             # mutmut's CPU backstop: twice the wall-clock limit, SIGXCPU then SIGKILL.
             limit = math.ceil(req["timeout_s"] * 2) + int(time.process_time())
             resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
-        tests = sorted(req["tests"], key=lambda t: warm.duration_by_test.get(t, 0.0))
+        # In mutcell's order: killer-first, then fastest first (the same set).
+        tests = list(req["tests"])
+        FIRST_FAILURE.nodeid = None
         code = 1  # an exception escaping the tests ends mutmut's child with 1 too
         if (strategy == "collected" and warm.session is not None and all(t in warm.items_by_id for t in tests)
                 and not runs_at_collection(warm, name)):
@@ -361,6 +394,10 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
         except Exception:
             pass
     finally:
+        try:
+            write_failure_report(req, warm)
+        except Exception:
+            pass
         for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
                 f.flush()
@@ -401,7 +438,7 @@ def run_pytest_main_child(warm: Warm, tests: list[str]) -> int:
         with warm.change_cwd("mutants"):
             # What PytestRunner.run_tests does, plus the plugin.
             return warm.runner.execute_pytest(warm.runner._pytest_args_regular_run(tests),
-                                              plugins=[verdict_only_plugin()])
+                                              plugins=[verdict_only_plugin(), FIRST_FAILURE])
     except BadTestExecutionCommandsException:
         return 4  # mutmut turns pytest's usage error into this exception
 
@@ -900,7 +937,7 @@ def main(argv: list[str]) -> int:
         state()._stats.clear()
         try:
             with change_cwd("mutants"):
-                warm.runner.execute_pytest(params, plugins=[plugin, verdict_only_plugin()])
+                warm.runner.execute_pytest(params, plugins=[plugin, verdict_only_plugin(), FIRST_FAILURE])
         except BaseException as e:
             if plugin.result is None:
                 log(f"warm-up (collection) failed: {e!r}")

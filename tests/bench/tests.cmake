@@ -9,3 +9,10 @@ add_test(NAME bench_quick
           --build-dir ${CMAKE_BINARY_DIR} --out ${CMAKE_BINARY_DIR}/benchmarks-quick.md
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(bench_quick PROPERTIES LABELS bench SKIP_RETURN_CODE 77 TIMEOUT 1200 RUN_SERIAL TRUE)
+
+# The real-project part of the harness (bench/realprojects.py), offline on a
+# fixture sdist: no network, about a second. The benchmark itself is not a test.
+add_test(NAME bench_realprojects_smoke
+  COMMAND sh -c "if [ ! -x '${CMAKE_SOURCE_DIR}/.venv/bin/python' ]; then echo 'SKIPPED: ${CMAKE_SOURCE_DIR}/.venv is missing; run ./dev build to create it from scripts/requirements.txt' >&2; exit 77; fi; exec '${CMAKE_SOURCE_DIR}/.venv/bin/python' -m pytest '${CMAKE_SOURCE_DIR}/tests/bench/test_realprojects.py' -q -p no:cacheprovider"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(bench_realprojects_smoke PROPERTIES LABELS "bench;python" SKIP_RETURN_CODE 77 TIMEOUT 120)

@@ -1,0 +1,84 @@
+"""Offline smoke test of the benchmark's real-project code (bench/realprojects.py):
+a fixture sdist in a temporary cache is found, checked against its pinned
+SHA-256, unpacked and given its [tool.mutmut] table; a wrong hash, a missing
+sdist and a member outside the top directory are refused with the file named.
+No network: fetch() is not called."""
+
+from __future__ import annotations
+
+import io
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import realprojects  # noqa: E402
+
+
+def make_sdist(cache: Path, name: str, version: str, files: dict[str, str]) -> Path:
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"{name}-{version}.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        for rel, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(rel if rel.startswith("../") else f"{name}-{version}/{rel}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def spec_for(path: Path, **over) -> dict:
+    spec = {"name": "demo", "version": "1.0", "sha256": realprojects.sha256_of(str(path)),
+            "mutmut": {"source_paths": ["demo"], "pytest_add_cli_args_test_selection": ["tests"]}, "env": {}}
+    spec.update(over)
+    return spec
+
+
+def test_a_cached_sdist_is_unpacked_and_configured(tmp_path):
+    sdist = make_sdist(tmp_path / "cache", "demo", "1.0", {
+        "pyproject.toml": "[project]\nname = \"demo\"\n", "demo/__init__.py": "X = 1\n",
+        "tests/test_demo.py": "def test_x():\n    assert True\n"})
+    spec = spec_for(sdist)
+    found = realprojects.find_sdist(spec, str(tmp_path / "cache"))
+    dest = Path(realprojects.unpack(spec, found, str(tmp_path / "work" / "demo")))
+    assert (dest / "demo" / "__init__.py").read_text() == "X = 1\n"
+    assert (dest / "tests" / "test_demo.py").exists()
+    text = (dest / "pyproject.toml").read_text()
+    assert text.startswith('[project]\nname = "demo"\n')
+    assert '[tool.mutmut]\nsource_paths = ["demo"]\npytest_add_cli_args_test_selection = ["tests"]\n' in text
+    import tomllib
+    assert tomllib.loads(text)["tool"]["mutmut"]["source_paths"] == ["demo"]
+
+
+def test_a_sdist_without_pyproject_gets_one(tmp_path):
+    sdist = make_sdist(tmp_path, "demo", "1.0", {"demo/__init__.py": "", "test_demo.py": ""})
+    dest = Path(realprojects.unpack(spec_for(sdist), str(sdist), str(tmp_path / "d")))
+    assert (dest / "pyproject.toml").read_text().startswith("\n[tool.mutmut]\n")
+
+
+def test_a_wrong_hash_or_a_missing_sdist_is_refused(tmp_path):
+    sdist = make_sdist(tmp_path, "demo", "1.0", {"demo/__init__.py": ""})
+    with pytest.raises(realprojects.ProjectError, match="is not the pinned"):
+        realprojects.find_sdist(spec_for(sdist, sha256="0" * 64), str(tmp_path))
+    with pytest.raises(realprojects.ProjectError, match="not in the cache"):
+        realprojects.find_sdist(spec_for(sdist, version="2.0"), str(tmp_path))
+
+
+def test_a_member_outside_the_top_directory_is_refused(tmp_path):
+    sdist = make_sdist(tmp_path, "demo", "1.0", {"demo/__init__.py": "", "../evil.py": "x"})
+    with pytest.raises(realprojects.ProjectError, match="outside"):
+        realprojects.unpack(spec_for(sdist), str(sdist), str(tmp_path / "d"))
+    assert not (tmp_path / "evil.py").exists() and not (tmp_path / "d").exists()
+
+
+def test_an_existing_mutmut_table_is_refused(tmp_path):
+    sdist = make_sdist(tmp_path, "demo", "1.0", {"pyproject.toml": "[tool.mutmut]\nx = 1\n"})
+    with pytest.raises(realprojects.ProjectError, match="already has"):
+        realprojects.unpack(spec_for(sdist), str(sdist), str(tmp_path / "d"))
+
+
+def test_the_pinned_projects_are_complete():
+    for spec in realprojects.PROJECTS:
+        assert len(spec["sha256"]) == 64 and spec["mutmut"]["source_paths"], spec
