@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 MUTCELL = os.environ.get("MUTCELL_BINARY", str(ROOT / "build" / "mutcell"))
 VENV_BIN = str(Path(sys.executable).parent)
@@ -94,36 +96,48 @@ def test_stale_temp_files_are_removed_at_start_but_not_a_live_writers(tmp_path):
         writer.wait()
 
 
-def finished_clean(tmp_path: Path) -> Path:
-    project = tmp_path / "clean"
+@pytest.fixture(scope="module")
+def finished_clean(tmp_path_factory) -> Path:
+    """examples/clean after a finished `mutcell mutmut` (each test copies it)."""
+    project = tmp_path_factory.mktemp("finished") / "clean"
     shutil.copytree(ROOT / "examples" / "clean", project, ignore=shutil.ignore_patterns("mutants", ".mutcell"))
-    r = subprocess.run([MUTCELL, "mutmut", "--max-children", "2"], cwd=project, env=ENV, capture_output=True,
-                       text=True, timeout=900)
+    r = mutcell_mutmut(project)
     assert r.returncode == 0, r.stderr[-3000:]
     return project
 
 
-def test_meta_temp_files_and_a_corrupt_meta_are_handled_before_mutmuts_preparation(tmp_path):
-    project = finished_clean(tmp_path)
-    metas = sorted(glob.glob(str(project / "mutants" / "**" / "*.meta"), recursive=True))
+def mutcell_mutmut(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([MUTCELL, "mutmut", "--max-children", "2"], cwd=project, env=ENV, capture_output=True,
+                          text=True, timeout=900)
+
+
+def copy_of(project: Path, dest: Path) -> tuple[Path, list[str]]:
+    shutil.copytree(project, dest, symlinks=True)
+    metas = sorted(glob.glob(str(dest / "mutants" / "**" / "*.meta"), recursive=True))
     assert metas
+    return dest, metas
+
+
+def test_a_meta_temp_file_a_killed_mutcell_left_is_removed_at_the_next_start(finished_clean, tmp_path):
+    project, metas = copy_of(finished_clean, tmp_path / "clean")
     dead = subprocess.Popen(["true"])
     dead.wait()
     leftover = Path(metas[0] + f".tmp-{dead.pid}")
     leftover.write_text('{"exit_code_by_key": {')  # a kill between write and rename
-    r = subprocess.run([MUTCELL, "mutmut", "--max-children", "2"], cwd=project, env=ENV, capture_output=True,
-                       text=True, timeout=900)
+    r = mutcell_mutmut(project)
     assert r.returncode == 0, r.stderr[-3000:]
     assert not leftover.exists(), "the temp file a killed mutcell left is still there"
 
-    # A corrupt .meta: exit 2 naming the file and the place, before mutmut
-    # reads it (no traceback); nothing recorded changes.
+
+def test_a_corrupt_meta_is_refused_naming_it_before_mutmuts_preparation(finished_clean, tmp_path):
+    project, metas = copy_of(finished_clean, tmp_path / "clean")
     journal = (project / ".mutcell" / "journal.jsonl").read_bytes()
     others = {p: Path(p).read_bytes() for p in metas[1:]}
     broken = Path(metas[0])
     broken.write_text('{"exit_code_by_key": {"x": 1,,}}')
-    r = subprocess.run([MUTCELL, "mutmut", "--max-children", "2"], cwd=project, env=ENV, capture_output=True,
-                       text=True, timeout=900)
+    r = mutcell_mutmut(project)
+    # exit 2 naming the file and the place, before mutmut reads it (no
+    # traceback); nothing recorded changes.
     assert r.returncode == 2, r.stderr[-3000:]
     assert str(broken) in r.stderr and "line 1" in r.stderr, r.stderr[-3000:]
     assert "Traceback" not in r.stdout + r.stderr, r.stderr[-3000:]
