@@ -3,7 +3,8 @@
 //   journal.jsonl   append-only results (executor/journal.h)
 //   plan.json       the ids and fingerprints of the plan last run here
 //   lock, lock.pid  one run at a time (executor/state_lock.h)
-//   logs/cell-N.log the output of each attempt
+//   logs/cell-<session>-<seq>-attempt-<n>.log the output of each attempt
+//   *.bak-<time>    what --fresh kept (KeepAsBackup)
 
 #include <string>
 #include <vector>
