@@ -17,7 +17,8 @@ constexpr char kTempMark[] = ".tmp-";
 // The PID a temp file name ends with ("x.meta.tmp-123" → 123), or 0.
 pid_t TempFilePid(const std::string& name, const std::string& suffix) {
   const size_t mark = name.rfind(kTempMark);
-  if (mark == std::string::npos || mark < suffix.size() || name.compare(mark - suffix.size(), suffix.size(), suffix) != 0)
+  if (mark == std::string::npos || mark < suffix.size() ||
+      name.compare(mark - suffix.size(), suffix.size(), suffix) != 0)
     return 0;
   const std::string digits = name.substr(mark + sizeof kTempMark - 1);
   if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;

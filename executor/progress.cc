@@ -133,8 +133,8 @@ void ConsoleProgress::OnResult(const ResultRecord& r, const Mutant& m) {
     return;
   }
   std::fprintf(out_, "[%zu/%zu] %s%-9s%s %s  (%.2f s, peak %s%s%s)\n", done_, total_, on, word.c_str(), off,
-               Printable(r.id).c_str(), r.duration_s, FormatSize(r.peak_memory_bytes).c_str(), r.error.empty() ? "" : "; ",
-               Printable(r.error).c_str());
+               Printable(r.id).c_str(), r.duration_s, FormatSize(r.peak_memory_bytes).c_str(),
+               r.error.empty() ? "" : "; ", Printable(r.error).c_str());
   std::fflush(out_);
 }
 

@@ -107,8 +107,7 @@ bool JoinMutmutProject(const StatePaths& paths, const std::string& project, Jour
                        std::vector<PlanEntry>* plan, std::string* err) {
   MutmutTimeouts timeouts;
   std::vector<MutmutMutant> listed;
-  if (!LoadMutmutTimeouts(project, &timeouts, err) || !ListMutmutMutants(project, timeouts, &listed, err))
-    return false;
+  if (!LoadMutmutTimeouts(project, &timeouts, err) || !ListMutmutMutants(project, timeouts, &listed, err)) return false;
   std::vector<Mutant> mutants = MutmutPlanMutants(listed, project);
   ShardRecord shard;
   bool sharded = false;
@@ -151,7 +150,8 @@ int ReportCommand(const ReportArgs& args) {
     return kExitBadInput;
   }
   for (const std::string& w : journal.warnings) spdlog::warn("{}", w);
-  if (MutmutProjectOfPlan(plan_path, &mutmut_project) && !JoinMutmutProject(paths, mutmut_project, &journal, &plan, &err)) {
+  if (MutmutProjectOfPlan(plan_path, &mutmut_project) &&
+      !JoinMutmutProject(paths, mutmut_project, &journal, &plan, &err)) {
     spdlog::error("{}", err);
     return kExitBadInput;
   }

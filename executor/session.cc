@@ -360,7 +360,8 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
                  summary.pids_limited, cfg.cell_pids);
   if (!summary.left_behind.empty()) {
     std::string names;
-    for (size_t i = 0; i < summary.left_behind.size() && i < 10; ++i) names += (i ? ", " : "") + Printable(summary.left_behind[i]);
+    for (size_t i = 0; i < summary.left_behind.size() && i < 10; ++i)
+      names += (i ? ", " : "") + Printable(summary.left_behind[i]);
     if (summary.left_behind.size() > 10) names += ", ...";
     spdlog::warn("{} mutant(s) left memory behind in the run cgroup (journal field left_behind_bytes): {}",
                  summary.left_behind.size(), names);
