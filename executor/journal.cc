@@ -134,7 +134,8 @@ bool ParseRecord(std::string_view line, Parsed* p, std::string* problem) {
         !f.Unsigned("mutant_count", &h.mutant_count) || !f.String("started_at", &h.started_at) ||
         !f.Unsigned("budget_bytes", &h.budget_bytes) ||
         !f.Unsigned("effective_limit_bytes", &h.effective_limit_bytes) || !f.String("memory", &h.memory) ||
-        !f.Unsigned("clean_run_peak_bytes", &h.clean_run_peak_bytes)) {
+        !f.Unsigned("clean_run_peak_bytes", &h.clean_run_peak_bytes) ||
+        !f.Optional("oom_exit_code", &h.oom_exit_code)) {
       *problem = "header: " + f.problem;
       return false;
     }
@@ -318,6 +319,7 @@ std::string JournalLine(const JournalHeader& h) {
   j["effective_limit_bytes"] = h.effective_limit_bytes;
   j["memory"] = h.memory;
   if (h.clean_run_peak_bytes) j["clean_run_peak_bytes"] = h.clean_run_peak_bytes;
+  if (h.oom_exit_code) j["oom_exit_code"] = *h.oom_exit_code;
   return Dump(j);
 }
 

@@ -29,6 +29,9 @@ struct JournalHeader {
   uint64_t effective_limit_bytes = 0;  ///< the memory discovery found mutcell may use
   std::string memory;              ///< the discovery line printed at start
   uint64_t clean_run_peak_bytes = 0;   ///< the clean test run's peak (0: unknown; written when set)
+  /// The code this session stores in mutmut's .meta for `oom` (mutmut
+  /// projects; written when set), so a report joins .meta as the run did.
+  std::optional<int> oom_exit_code;
 };
 
 /// One finished mutant.

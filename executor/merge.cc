@@ -13,6 +13,7 @@
 
 #include "executor/atomic_file.h"
 #include "executor/gates.h"
+#include "executor/printable.h"
 
 namespace mutcell {
 namespace {
@@ -154,7 +155,7 @@ bool MergeShards(const std::vector<ShardState>& shards, MergeResult* out, std::s
       if (finals.size() > 1) {
         conflict_count++;
         if (conflicts.size() < kListedConflicts) {
-          std::string line = "conflict: " + e.id.substr(0, 200) + ":";
+          std::string line = "conflict: " + Printable(e.id.substr(0, 200)) + ":";
           for (size_t i = 0; i < shards.size(); ++i)
             for (const ResultRecord& r : shards[i].current)
               if (r.id == e.id) line += " " + std::string(VerdictName(r.verdict)) + " in " + shards[i].dir + ";";

@@ -22,8 +22,10 @@
 #include "executor/exit_codes.h"
 #include "executor/install_paths.h"
 #include "executor/interrupt.h"
+#include "executor/mutmut_adopt.h"
 #include "executor/mutmut_files.h"
 #include "executor/plan.h"
+#include "executor/printable.h"
 #include "executor/session.h"
 #include "executor/shard.h"
 #include "executor/state_dir.h"
@@ -178,6 +180,19 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
       return kExitBadInput;
     }
   }
+  // Left by a mutcell killed between writing a .meta and renaming it; a
+  // live concurrent writer's (a merge into this project) stays.
+  std::vector<std::string> stale;
+  RemoveStaleTempFiles(project + "/mutants", ".meta", true, &stale);
+  for (const std::string& f : stale) spdlog::info("removed {}, left by a mutcell that is gone", f);
+  // mutmut's preparation reads every .meta and fails on a corrupt one with a
+  // traceback that does not name it: check them first, touching nothing.
+  if (!CheckMutmutMetaFiles(project, &err)) {
+    spdlog::error("{} (mutmut cannot read it either: fix or delete that file; the journal in {} keeps "
+                  "mutcell's verdicts)",
+                  err, cfg.state_dir);
+    return kExitBadInput;
+  }
   const int jobs = JobsFor(cfg);
   // From here on SIGINT/SIGTERM are counted, not fatal: preparation and
   // warm-up stop on them within a second, and the exit is 128+signal.
@@ -200,20 +215,12 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   }
   Plan plan;
   plan.path = project + "/mutants";
+  plan.mutants = MutmutPlanMutants(mutants, project);
   std::string all;
   Plan whole;  // every mutant, stored result or not: what --shard splits
   size_t matched = 0;
-  for (const MutmutMutant& mm : mutants) {
-    Mutant m;
-    m.id = mm.name;
-    m.tests = mm.tests;
-    m.estimate_s = mm.estimate_s;
-    m.timeout_s = mm.timeout_s;
-    m.cwd = project;
-    // Its code (mutmut's function hash), mutmut's config and its tests: when
-    // any changes, mutmut drops the stored result and so does the journal.
-    m.fingerprint = MutmutFingerprint(mm);
-    if (MutantSelected(mm.name, args.names)) matched++;
+  for (const Mutant& m : plan.mutants) {
+    if (MutantSelected(m.id, args.names)) matched++;
     // Shards balance by count here: estimates are measured on each machine,
     // and a split that differs between machines would overlap and leave gaps.
     // Round robin over sorted names spreads each function's mutants evenly.
@@ -222,7 +229,6 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     // Every mutant is in the plan, so the report, the gates and merge see the
     // whole project; which of them run is the session's reuse decision.
     all += m.fingerprint;
-    plan.mutants.push_back(std::move(m));
   }
   plan.fingerprint = Fingerprint(all);
   if (!args.names.empty() && matched == 0) {
@@ -270,43 +276,9 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   // A mutant mutmut reset (its function changed) has no stored result, and
   // its journal records carry the old fingerprint: it runs again.
   hooks.adopt = [&](const JournalContents& journal, const Plan& p) {
-    std::unordered_map<std::string_view, const ResultRecord*> latest_by_id;
-    for (const ResultRecord& r : journal.results) latest_by_id[r.id] = &r;
-    std::unordered_map<std::string_view, const MutmutMutant*> by_name;
-    for (const MutmutMutant& mm : mutants) by_name[mm.name] = &mm;
-    std::vector<ResultRecord> out;
-    for (const Mutant& m : p.mutants) {
-      const MutmutMutant* mm = by_name.at(m.id);
-      if (!mm->exit_code) continue;
-      std::optional<Verdict> v = VerdictForMutmutCode(*mm->exit_code);
-      if (!v) continue;
-      auto found = latest_by_id.find(m.id);
-      // What that record stored in .meta: mutmut's own code as it was, or the
-      // code mutcell writes for its verdict.
-      auto stored_code = [&](const ResultRecord& r) {
-        return r.origin == "mutmut" ? r.exit_code : MutmutExitCodeFor(r.verdict, r.exit_code, r.signal, cfg.oom_exit_code);
-      };
-      if (found != latest_by_id.end() && stored_code(*found->second) == mm->exit_code) {
-        if (found->second->fingerprint == m.fingerprint) continue;  // the journal already holds it
-        ResultRecord carried = *found->second;
-        carried.fingerprint = m.fingerprint;
-        if (carried.origin.empty()) carried.origin = "mutcell";
-        out.push_back(std::move(carried));
-        continue;
-      }
-      ResultRecord r;
-      r.id = m.id;
-      r.fingerprint = m.fingerprint;
-      r.verdict = *v;
-      r.exit_code = *mm->exit_code;
-      if (*v == Verdict::kCrashed && *mm->exit_code < 0) r.signal = -*mm->exit_code;
-      r.attempts = 0;
-      r.origin = "mutmut";
-      r.backend = "mutmut";
-      out.push_back(std::move(r));
-    }
-    return out;
+    return AdoptMutmutResults(journal, p.mutants, mutants, cfg.oom_exit_code);
   };
+  hooks.oom_exit_code = cfg.oom_exit_code;
   hooks.decide_without_running = [](const Mutant& m) -> std::optional<Verdict> {
     if (m.tests.empty()) return Verdict::kNoTests;
     return std::nullopt;
@@ -385,7 +357,7 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     size_t written = 0, files = 0;
     std::string missing;
     if (WriteResultsToMeta(current, mutants, cfg.oom_exit_code, &written, &files, &missing, werr)) return true;
-    if (!missing.empty()) *werr = "mutant " + missing.substr(0, 200) + " is not in mutants/ any more";
+    if (!missing.empty()) *werr = "mutant " + Printable(missing.substr(0, 200)) + " is not in mutants/ any more";
     return false;
   };
   hooks.summarize = [&](const std::vector<ResultRecord>& current, double seconds, size_t ran) {

@@ -419,12 +419,8 @@ std::string MangledFunctionName(const std::string& mutant) {
   return pos == std::string::npos ? "" : mutant.substr(0, pos);
 }
 
-bool ListMutmutMutants(const std::string& project_dir, const MutmutTimeouts& timeouts,
-                       std::vector<MutmutMutant>* out, std::string* err) {
+bool ListMutmutMetaFiles(const std::string& project_dir, std::vector<std::string>* out, std::string* err) {
   const std::string mutants_dir = project_dir + "/mutants";
-  MutmutStats stats;
-  if (!LoadMutmutStats(mutants_dir + "/mutmut-stats.json", &stats, err)) return false;
-
   std::vector<std::string> metas;
   std::error_code ec;
   fs::recursive_directory_iterator it(mutants_dir, ec), end;
@@ -448,6 +444,29 @@ bool ListMutmutMutants(const std::string& project_dir, const MutmutTimeouts& tim
     metas.push_back(p.string());
   }
   std::sort(metas.begin(), metas.end());
+  *out = std::move(metas);
+  return true;
+}
+
+bool CheckMutmutMetaFiles(const std::string& project_dir, std::string* err) {
+  std::error_code ec;
+  if (!fs::is_directory(project_dir + "/mutants", ec)) return true;  // the first run: nothing stored yet
+  std::vector<std::string> metas;
+  if (!ListMutmutMetaFiles(project_dir, &metas, err)) return false;
+  for (const std::string& path : metas) {
+    MutmutMeta meta;
+    if (!LoadMutmutMeta(path, &meta, err)) return false;
+  }
+  return true;
+}
+
+bool ListMutmutMutants(const std::string& project_dir, const MutmutTimeouts& timeouts,
+                       std::vector<MutmutMutant>* out, std::string* err) {
+  const std::string mutants_dir = project_dir + "/mutants";
+  MutmutStats stats;
+  if (!LoadMutmutStats(mutants_dir + "/mutmut-stats.json", &stats, err)) return false;
+  std::vector<std::string> metas;
+  if (!ListMutmutMetaFiles(project_dir, &metas, err)) return false;
 
   std::vector<MutmutMutant> all;
   for (const auto& path : metas) {

@@ -106,6 +106,16 @@ std::optional<Verdict> VerdictForMutmutCode(int code);
 bool ListMutmutMutants(const std::string& project_dir, const MutmutTimeouts& timeouts,
                        std::vector<MutmutMutant>* out, std::string* err);
 
+/// The .meta files under `project_dir`/mutants whose source file still
+/// exists in the project (the ones mutmut's walk loads), sorted.
+bool ListMutmutMetaFiles(const std::string& project_dir, std::vector<std::string>* out, std::string* err);
+
+/// Validates every .meta file ListMutmutMetaFiles names, as LoadMutmutMeta
+/// does; true when there is no mutants/ yet. False with *err "FILE: place:
+/// problem" for the first corrupt one, before mutmut's own loader (which
+/// would fail with a traceback not naming the file) reads it.
+bool CheckMutmutMetaFiles(const std::string& project_dir, std::string* err);
+
 /// True when `name` equals one of `patterns` or matches one as a glob the way
 /// Python's fnmatch does (`*` crosses dots and slashes). Empty patterns: all.
 bool MutantSelected(const std::string& name, const std::vector<std::string>& patterns);

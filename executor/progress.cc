@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "executor/printable.h"
 #include "limits/size.h"
 
 namespace mutcell {
@@ -102,7 +103,7 @@ std::string ConsoleProgress::StatusLine(Clock::time_point now) const {
     for (size_t i = 0; i < by_age.size() && i < kRunningShown; ++i) {
       char secs[32];
       std::snprintf(secs, sizeof secs, " (%.1f s)", by_age[i].first);
-      s += (i ? ", " : " ") + by_age[i].second + secs;
+      s += (i ? ", " : " ") + Printable(by_age[i].second) + secs;
     }
     if (by_age.size() > kRunningShown) s += ", ...";
   }
@@ -125,15 +126,15 @@ void ConsoleProgress::OnResult(const ResultRecord& r, const Mutant& m) {
   if (tty_) {
     // Interesting outcomes get a line of their own above the status line.
     if (r.verdict != Verdict::kKilled) {
-      std::fprintf(out_, "\r\033[K%s%-9s%s %s  (%.2f s, peak %s)\n", on, word.c_str(), off, r.id.c_str(),
+      std::fprintf(out_, "\r\033[K%s%-9s%s %s  (%.2f s, peak %s)\n", on, word.c_str(), off, Printable(r.id).c_str(),
                    r.duration_s, FormatSize(r.peak_memory_bytes).c_str());
     }
     OnTick(running_);
     return;
   }
   std::fprintf(out_, "[%zu/%zu] %s%-9s%s %s  (%.2f s, peak %s%s%s)\n", done_, total_, on, word.c_str(), off,
-               r.id.c_str(), r.duration_s, FormatSize(r.peak_memory_bytes).c_str(), r.error.empty() ? "" : "; ",
-               r.error.c_str());
+               Printable(r.id).c_str(), r.duration_s, FormatSize(r.peak_memory_bytes).c_str(),
+               r.error.empty() ? "" : "; ", Printable(r.error).c_str());
   std::fflush(out_);
 }
 

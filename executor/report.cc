@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "executor/printable.h"
 #include "executor/report_markdown.h"
 #include "executor/report_schema.h"
 #include "limits/size.h"
@@ -19,24 +20,6 @@ namespace {
 constexpr Verdict kAllVerdicts[] = {Verdict::kKilled,  Verdict::kSurvived, Verdict::kTimeout,
                                     Verdict::kOom,     Verdict::kCrashed,  Verdict::kNoTests,
                                     Verdict::kSkipped, Verdict::kError};
-
-// Ids are untrusted: in a terminal, control characters (newlines, escape
-// sequences) would forge rows or recolour the screen, so they are shown as
-// \xNN. Bytes >= 0x80 pass, so UTF-8 ids stay readable.
-std::string Printable(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += c == '\\' ? "\\\\" : buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 // Display width: UTF-8 continuation bytes take no column.
 size_t Width(const std::string& s) {

@@ -18,10 +18,14 @@
 #include "executor/gates.h"
 #include "executor/journal.h"
 #include "executor/mutant_sources.h"
+#include "executor/mutmut_adopt.h"
+#include "executor/mutmut_files.h"
+#include "executor/printable.h"
 #include "executor/report.h"
 #include "executor/report_html.h"
 #include "executor/report_markdown.h"
 #include "executor/report_schema.h"
+#include "executor/shard.h"
 #include "executor/state_dir.h"
 
 namespace mutcell {
@@ -74,9 +78,10 @@ SourceIndex FromPlan(const std::vector<PlanEntry>& plan) {
 // Files, lines and diffs for the reports that show code: from mutmut's
 // mutants/ when the project has them, else from the plan. Without either,
 // the reports still list every mutant, only without a place.
-SourceIndex Locate(const ReportArgs& args, const StatePaths& paths, const std::vector<PlanEntry>& plan) {
+SourceIndex Locate(const ReportArgs& args, const std::string& mutmut_project, const StatePaths& paths,
+                   const std::vector<PlanEntry>& plan) {
   SourceIndex index;
-  std::string project = args.project.empty() ? "." : args.project;
+  std::string project = !args.project.empty() ? args.project : !mutmut_project.empty() ? mutmut_project : ".";
   std::error_code ec;
   if (!std::filesystem::is_directory(std::filesystem::path(project) / "mutants", ec)) {
     if (!args.project.empty()) spdlog::warn("{}: no mutants/ directory; the report has no file locations", project);
@@ -93,6 +98,36 @@ SourceIndex Locate(const ReportArgs& args, const StatePaths& paths, const std::v
   return index;
 }
 
+// In a mutmut project, what .meta holds now joins the journal the way it
+// does at the start of a run (AdoptMutmutResults), so a plain `mutmut run`
+// made after mutcell's last run is in the report, with origin mutmut; and
+// the plan is every mutant mutants/ lists now (a shard: its part, the ids of
+// plan.json). Only in memory: the report writes nothing.
+bool JoinMutmutProject(const StatePaths& paths, const std::string& project, JournalContents* journal,
+                       std::vector<PlanEntry>* plan, std::string* err) {
+  MutmutTimeouts timeouts;
+  std::vector<MutmutMutant> listed;
+  if (!LoadMutmutTimeouts(project, &timeouts, err) || !ListMutmutMutants(project, timeouts, &listed, err)) return false;
+  std::vector<Mutant> mutants = MutmutPlanMutants(listed, project);
+  ShardRecord shard;
+  bool sharded = false;
+  if (!ReadShardRecord(paths, &shard, &sharded, err)) return false;
+  if (sharded && shard.spec.count > 1) {
+    std::unordered_set<std::string> part;
+    for (const PlanEntry& e : *plan) part.insert(e.id);
+    std::erase_if(mutants, [&](const Mutant& m) { return !part.count(m.id); });
+  }
+  const int oom_code = journal->headers.empty() ? kDefaultOomExitCode
+                                                : journal->headers.back().oom_exit_code.value_or(kDefaultOomExitCode);
+  for (ResultRecord& r : AdoptMutmutResults(*journal, mutants, listed, oom_code)) {
+    r.session = journal->headers.size();
+    journal->results.push_back(std::move(r));
+  }
+  plan->clear();
+  for (const Mutant& m : mutants) plan->push_back(PlanEntry{m.id, m.fingerprint, "", 0});
+  return true;
+}
+
 }  // namespace
 
 int ReportCommand(const ReportArgs& args) {
@@ -104,7 +139,8 @@ int ReportCommand(const ReportArgs& args) {
   }
   StatePaths paths(args.state_dir);
   std::vector<PlanEntry> plan;
-  if (!ReadPlanIndex(paths, &plan, &err)) {
+  std::string plan_path, mutmut_project;
+  if (!ReadPlanIndex(paths, &plan, &err, &plan_path)) {
     spdlog::error("{} (no run has started in {}?)", err, paths.dir);
     return kExitBadInput;
   }
@@ -114,6 +150,11 @@ int ReportCommand(const ReportArgs& args) {
     return kExitBadInput;
   }
   for (const std::string& w : journal.warnings) spdlog::warn("{}", w);
+  if (MutmutProjectOfPlan(plan_path, &mutmut_project) &&
+      !JoinMutmutProject(paths, mutmut_project, &journal, &plan, &err)) {
+    spdlog::error("{}", err);
+    return kExitBadInput;
+  }
   std::vector<ResultRecord> results = CurrentResults(journal, plan);
   const size_t latest_session = journal.headers.empty() ? 0 : journal.headers.size() - 1;
   for (ResultRecord& r : results) r.source = SourceOf(r, latest_session);
@@ -128,7 +169,7 @@ int ReportCommand(const ReportArgs& args) {
   }
   const bool shows_code = format == ReportFormat::kMutationTestingJson || format == ReportFormat::kMarkdown ||
                           !args.html_path.empty();
-  const SourceIndex sources = shows_code ? Locate(args, paths, plan) : SourceIndex();
+  const SourceIndex sources = shows_code ? Locate(args, mutmut_project, paths, plan) : SourceIndex();
   if (!args.html_path.empty()) {
     HtmlReportOptions options;
     options.sources = &sources;
@@ -157,7 +198,7 @@ int ReportCommand(const ReportArgs& args) {
         missing += ", ...";
         break;
       }
-      missing += (missing.empty() ? "" : ", ") + e.id;
+      missing += (missing.empty() ? "" : ", ") + Printable(e.id);
     }
     std::fprintf(stderr, "without a result: %s\n", missing.c_str());
   }

@@ -21,8 +21,10 @@ struct ReportArgs {
 
 /// Prints the report to stdout; to stderr the completion line, the mutation
 /// score, a warning when the limits decided most verdicts, and any failed
-/// gate. Covers every mutant of the plan last run (for `mutcell mutmut`:
-/// every mutant of the project). Returns an exit status from exit_codes.h.
+/// gate. Covers every mutant of the plan last run; for `mutcell mutmut`,
+/// every mutant of the project as mutants/ lists it now, with what its .meta
+/// holds now joined to the journal (a later plain `mutmut run` shows as
+/// origin mutmut). Reads only. Returns an exit status from exit_codes.h.
 int ReportCommand(const ReportArgs& args);
 
 }  // namespace mutcell

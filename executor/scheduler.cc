@@ -18,6 +18,7 @@
 
 #include "executor/interrupt.h"
 #include "executor/output_log.h"
+#include "executor/printable.h"
 #include "executor/test_order.h"
 #include "limits/budget.h"
 #include "sandbox/runner.h"
@@ -199,13 +200,13 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
     const std::string first_failure = a.failure_report.empty() ? "" : TakeFailureReport(a.failure_report);
     if (run_failed) return true;  // nothing more can be recorded
     if (a.interrupted && !o.limit_reached && !o.kernel_oom_kill) {
-      spdlog::info("{}: interrupted, no verdict recorded", a.mutant->id);
+      spdlog::info("{}: interrupted, no verdict recorded", Printable(a.mutant->id));
       return true;
     }
     Verdict v = DeriveVerdict(o);
     if (v == Verdict::kError && a.attempt_no < opts_.max_attempts && !stopping) {
       const bool alone = a.alone || o.runner_died;
-      spdlog::warn("{}: attempt {} failed ({}); retrying{}", a.mutant->id, a.attempt_no, o.error,
+      spdlog::warn("{}: attempt {} failed ({}); retrying{}", Printable(a.mutant->id), a.attempt_no, Printable(o.error),
                    alone ? " alone" : "");
       queue.push_front({a.mutant, a.attempt_no + 1, alone});
       return true;
@@ -408,7 +409,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       if (!a.limit_reached && a.cell->MemoryLimitReached()) {
         a.limit_reached = true;
         a.cell->SignalAll(SIGKILL);
-        spdlog::debug("{}: memory limit reached; cell killed", a.mutant->id);
+        spdlog::debug("{}: memory limit reached; cell killed", Printable(a.mutant->id));
       }
       // A cell already empty at its deadline ran to its end; only the report
       // is missing, and that is the runner's failure, not a timeout.
@@ -443,7 +444,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
                            std::to_string(static_cast<int>(opts_.kill_grace_s + kReportGraceS)) +
                            " s of its deadline";
           }
-          spdlog::warn("{}: no report of the attempt's end from the runner; ended by mutcell", a.mutant->id);
+          spdlog::warn("{}: no report of the attempt's end from the runner; ended by mutcell", Printable(a.mutant->id));
         }
       }
       if (a.main_exited) {

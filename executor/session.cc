@@ -14,9 +14,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "executor/atomic_file.h"
 #include "executor/exit_codes.h"
 #include "executor/interrupt.h"
 #include "executor/gates.h"
+#include "executor/printable.h"
 #include "executor/progress.h"
 #include "executor/reuse.h"
 #include "executor/scheduler.h"
@@ -110,11 +112,25 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
     spdlog::error("{}", err);
     return kExitBadInput;
   }
+  {
+    // Left by a mutcell killed between writing a file here and renaming it.
+    std::vector<std::string> stale;
+    RemoveStaleTempFiles(paths.dir, "", false, &stale);
+    for (const std::string& f : stale) spdlog::info("removed {}, left by a mutcell that is gone", f);
+  }
   JournalContents journal;
   if (fresh) {
-    std::string backup = paths.journal + ".bak-" + std::to_string(std::time(nullptr));
-    if (std::rename(paths.journal.c_str(), backup.c_str()) == 0)
-      spdlog::info("--fresh: previous journal kept as {}", backup);
+    // Never over an earlier backup (two --fresh in one second), and the
+    // attempt logs go with their journal, so logs/ holds this journal's only.
+    const std::string stamp = std::to_string(std::time(nullptr));
+    std::string backup, logs_backup;
+    if (!KeepAsBackup(paths.journal, stamp, &backup, &err) || !KeepAsBackup(paths.logs, stamp, &logs_backup, &err) ||
+        !EnsureStateDir(paths, &err)) {
+      spdlog::error("--fresh: {}", err);
+      return kExitInternal;
+    }
+    if (!backup.empty()) spdlog::info("--fresh: previous journal kept as {}", backup);
+    if (!logs_backup.empty()) spdlog::info("--fresh: previous attempt logs kept in {}", logs_backup);
   } else if (!LoadJournal(paths.journal, &journal, &err)) {
     spdlog::error("{} (fix or move the journal away, or start over with --fresh)", err);
     return kExitBadInput;
@@ -238,6 +254,7 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
   header.memory = memory_line;
   header.mutant_count = plan.mutants.size();
   header.clean_run_peak_bytes = hooks.clean_run_peak.value_or(0);
+  header.oom_exit_code = hooks.oom_exit_code;
   header.started_at = NowIso8601();
   if (!writer.Open(paths.journal, header, &err)) return fail_setup(err);
   // A mutant can delete the state directory (it lives in the project): the
@@ -364,7 +381,8 @@ int RunSession(const Config& cfg, Plan& plan, bool fresh, StateLock& lock, const
                  summary.pids_limited, cfg.cell_pids);
   if (!summary.left_behind.empty()) {
     std::string names;
-    for (size_t i = 0; i < summary.left_behind.size() && i < 10; ++i) names += (i ? ", " : "") + summary.left_behind[i];
+    for (size_t i = 0; i < summary.left_behind.size() && i < 10; ++i)
+      names += (i ? ", " : "") + Printable(summary.left_behind[i]);
     if (summary.left_behind.size() > 10) names += ", ...";
     spdlog::warn("{} mutant(s) left memory behind in the run cgroup (journal field left_behind_bytes): {}",
                  summary.left_behind.size(), names);

@@ -45,6 +45,9 @@ struct SessionHooks {
   /// current fingerprint (origin "mutcell"). Each must carry the current
   /// fingerprint of a plan mutant. Default: none.
   std::function<std::vector<ResultRecord>(const JournalContents& journal, const Plan& plan)> adopt;
+  /// The code write_back stores for `oom` in the front end's files, recorded
+  /// in the session's header (nullopt: the front end keeps no such files).
+  std::optional<int> oom_exit_code;
   /// Mutants that run again whatever is recorded (named on the command line).
   std::function<bool(const Mutant&)> named;
   /// With names: mutants not named are neither run nor reused.

@@ -1,9 +1,12 @@
 #include "executor/state_dir.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string_view>
@@ -30,6 +33,29 @@ bool MakeDir(const std::string& dir, std::string* err) {
 
 bool EnsureStateDir(const StatePaths& paths, std::string* err) {
   return MakeDir(paths.dir, err) && MakeDir(paths.logs, err);
+}
+
+bool KeepAsBackup(const std::string& path, const std::string& stamp, std::string* backup, std::string* err) {
+  backup->clear();
+  for (int n = 1; n < 10000; ++n) {
+    const std::string name = path + ".bak-" + stamp + (n == 1 ? "" : "-" + std::to_string(n));
+    int rc = renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, name.c_str(), RENAME_NOREPLACE);
+    if (rc != 0 && errno == EINVAL) {
+      // A file system without RENAME_NOREPLACE: the state lock keeps other
+      // mutcells out, so a check before the rename is enough.
+      struct stat st;
+      if (lstat(name.c_str(), &st) == 0) continue;
+      rc = std::rename(path.c_str(), name.c_str());
+    }
+    if (rc == 0) {
+      *backup = name;
+      return true;
+    }
+    if (errno == ENOENT) return true;  // nothing to keep
+    if (errno != EEXIST) break;
+  }
+  *err = "cannot keep " + path + " as a backup: " + std::strerror(errno);
+  return false;
 }
 
 bool WritePlanIndex(const StatePaths& paths, const Plan& plan, std::string* err) {
@@ -63,12 +89,13 @@ bool WritePlanIndex(const StatePaths& paths, const Plan& plan, std::string* err)
   return WriteFileAtomically(paths.plan_index, text, err);
 }
 
-bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::string* err) {
+bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::string* err, std::string* plan_path) {
   std::string text;
   if (!ReadWholeFile(paths.plan_index, &text, err)) return false;
   try {
     nlohmann::json doc = nlohmann::json::parse(text);
     out->clear();
+    if (plan_path) *plan_path = doc.value("plan", "");
     for (const auto& m : doc.at("mutants")) {
       PlanEntry e;
       e.id = m.at("id").get<std::string>();

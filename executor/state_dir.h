@@ -3,7 +3,8 @@
 //   journal.jsonl   append-only results (executor/journal.h)
 //   plan.json       the ids and fingerprints of the plan last run here
 //   lock, lock.pid  one run at a time (executor/state_lock.h)
-//   logs/cell-N.log the output of each attempt
+//   logs/cell-<session>-<seq>-attempt-<n>.log the output of each attempt
+//   *.bak-<time>    what --fresh kept (KeepAsBackup)
 
 #include <string>
 #include <vector>
@@ -30,12 +31,21 @@ struct PlanEntry {
 /// Creates the directory (and logs/) if needed. False with *err otherwise.
 bool EnsureStateDir(const StatePaths& paths, std::string* err);
 
+/// Renames `path` (a file or a directory) to "`path`.bak-`stamp`", or to
+/// ".bak-`stamp`-2", "-3", ... when that name is taken: never over anything
+/// that exists. True with *backup the new name, or "" when `path` does not
+/// exist; false with *err naming the path.
+bool KeepAsBackup(const std::string& path, const std::string& stamp, std::string* backup, std::string* err);
+
 /// Writes plan.json atomically from `plan`, unless it already holds exactly
 /// that (a resume of the same plan rewrites nothing).
 bool WritePlanIndex(const StatePaths& paths, const Plan& plan, std::string* err);
 
 /// Reads plan.json. False with *err "PATH: problem" when missing or malformed.
-bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::string* err);
+/// With `plan_path`, also the plan's "plan" (the plan file, or a mutmut
+/// project's mutants/ directory; "" when absent).
+bool ReadPlanIndex(const StatePaths& paths, std::vector<PlanEntry>* out, std::string* err,
+                   std::string* plan_path = nullptr);
 
 /// The result that counts for each entry of `plan`, in plan order: the latest
 /// record with the entry's id and fingerprint. Entries without one are left

@@ -149,3 +149,37 @@ TEST_F(PlanIndexTest, KeepsThePlansFileAndLineForTheReports) {
 
 }  // namespace
 }  // namespace mutcell
+
+namespace mutcell {
+namespace {
+
+TEST(KeepAsBackupTest, NeverRenamesOverAnEarlierBackup) {
+  char tmpl[] = "/tmp/mutcell-backup-test.XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string journal = dir + "/journal.jsonl";
+  std::string backup, err;
+  EXPECT_TRUE(KeepAsBackup(journal, "100", &backup, &err)) << err;
+  EXPECT_EQ(backup, "");  // nothing to keep
+  for (const char* content : {"first\n", "second\n", "third\n"}) {
+    std::ofstream(journal) << content;
+    ASSERT_TRUE(KeepAsBackup(journal, "100", &backup, &err)) << err;
+  }
+  EXPECT_EQ(backup, journal + ".bak-100-3");
+  EXPECT_FALSE(std::filesystem::exists(journal));
+  auto read = [](const std::string& p) {
+    std::stringstream ss;
+    ss << std::ifstream(p).rdbuf();
+    return ss.str();
+  };
+  EXPECT_EQ(read(journal + ".bak-100"), "first\n");
+  EXPECT_EQ(read(journal + ".bak-100-2"), "second\n");
+  EXPECT_EQ(read(journal + ".bak-100-3"), "third\n");
+  // A directory (logs/) too.
+  std::filesystem::create_directory(dir + "/logs");
+  ASSERT_TRUE(KeepAsBackup(dir + "/logs", "100", &backup, &err)) << err;
+  EXPECT_EQ(backup, dir + "/logs.bak-100");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mutcell

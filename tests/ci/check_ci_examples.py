@@ -75,6 +75,46 @@ def verdicts(mutcell, state):
     return {r["id"]: r["verdict"] for r in json.loads(p.stdout)} if p.returncode == 0 else None
 
 
+CAUGHT = ("killed", "timeout", "oom", "crashed")  # the README's mutation score: caught of caught + survived
+
+
+def merge_steps_in_order(merge_runs, what):
+    """merge, then the reports, then completeness, then the gates (the last step)."""
+    texts = [s["run"] for s in merge_runs]
+    i_merge = next(i for i, t in enumerate(texts) if "mutcell merge" in t)
+    i_report = next(i for i, t in enumerate(texts) if "mutcell report" in t)
+    i_complete = next(i for i, t in enumerate(texts) if "--require-complete" in t)
+    i_gate = next(i for i, t in enumerate(texts) if "--fail-under" in t)
+    check(i_merge < i_report < i_complete < i_gate == len(texts) - 1,
+          f"{what}: merge, reports, completeness, gates in that order")
+    gate = texts[i_gate]
+    check('--fail-under "$MIN_SCORE"' in gate and '--max-survived "$MAX_SURVIVED"' in gate and
+          all(s.get("shell") is None for s in merge_runs),
+          f"{what}: the gate is `mutcell report --fail-under --max-survived` (no script of its own)")
+    return merge_runs[i_gate]
+
+
+def check_gate(mutcell, state, run_gate, what):
+    """The gate step fails exactly when it should: exit 5 just above the
+    score, 6 just below the survivor count, 0 at both limits."""
+    p = run([mutcell, "report", "--state-dir", state, "--format", "json"], cwd="/")
+    rows = json.loads(p.stdout) if p.returncode == 0 else []
+    caught = sum(r["verdict"] in CAUGHT for r in rows)
+    survived = sum(r["verdict"] == "survived" for r in rows)
+    if not check(caught + survived > 0, f"{what}: the run has a mutation score"):
+        return
+    score = 100.0 * caught / (caught + survived)
+    print(f"note: {what}: {caught} caught, {survived} survived, score {score!r}")
+    check(run_gate({"MIN_SCORE": repr(score), "MAX_SURVIVED": str(survived)}) == 0,
+          f"{what}: the gate passes at score {score:.2f} = MIN_SCORE and {survived} survivors = MAX_SURVIVED")
+    if score < 100:
+        check(run_gate({"MIN_SCORE": repr(min(100.0, score + 0.01)), "MAX_SURVIVED": str(survived)}) == 5,
+              f"{what}: the gate fails (exit 5) when the score is below MIN_SCORE")
+    if survived > 0:
+        check(run_gate({"MIN_SCORE": "0", "MAX_SURVIVED": str(survived - 1)}) == 6,
+              f"{what}: the gate fails (exit 6) when more than MAX_SURVIVED survived")
+
+
 def github(mutcell, work, plan, expected):
     wf = yaml.safe_load(open(os.path.join(CI, "github-actions.yml")))
     check(isinstance(wf, dict), "github-actions.yml parses")
@@ -122,14 +162,12 @@ def github(mutcell, work, plan, expected):
     os.makedirs(os.path.join(job, "bin"))
     os.symlink(mutcell, os.path.join(job, "bin", "mutcell"))
     env = {k: str(v) for k, v in wf["env"].items()}
-    env["MAX_SURVIVOR_RATE"] = "0.9"
+    env.update(MIN_SCORE="0", MAX_SURVIVED="1000000")  # this plan's score is not the project's
     summary = os.path.join(job, "step-summary.md")
     env["GITHUB_STEP_SUMMARY"] = summary
+    gate = merge_steps_in_order(merge_runs, "github-actions.yml")
     for s in merge_runs:
-        if s.get("shell", "").startswith("python3"):
-            p = run(["python3", "-c", s["run"]], cwd=job, env=env)
-        else:
-            p = run(["bash", "-e", "-c", s["run"]], cwd=job, env=env)
+        p = run(["bash", "-e", "-c", s["run"]], cwd=job, env=env)
         check(p.returncode == 0, f"workflow merge step runs: {s.get('name', s['run'].splitlines()[0])}")
     check(os.path.exists(os.path.join(job, "mutation-report.html")), "the HTML report is written")
     md = open(summary).read() if os.path.exists(summary) else ""
@@ -143,10 +181,9 @@ def github(mutcell, work, plan, expected):
           sum(len(f["mutants"]) for f in schema_doc.get("files", {}).values()) == len(expected),
           "the mutation-testing JSON is written with every mutant")
     check(verdicts(mutcell, os.path.join(job, "merged")) == expected, "workflow: merged verdicts equal one run's")
-    env["MAX_SURVIVOR_RATE"] = "0.01"
-    gate = next(s for s in merge_runs if s.get("shell", "").startswith("python3"))
-    check(run(["python3", "-c", gate["run"]], cwd=job, env=env).returncode == 1,
-          "the survivor-rate gate fails above its limit")
+    check_gate(mutcell, os.path.join(job, "merged"),
+               lambda over: run(["bash", "-e", "-c", gate["run"]], cwd=job, env={**env, **over}).returncode,
+               "github-actions.yml")
 
 
 def journal_ids(state):
@@ -302,11 +339,9 @@ def github_mutmut(mutcell, work, venv):
     job = os.path.join(work, "ghm-merge")
     env = dict(base_env)
     merge_runs = [s for s in merge["steps"] if "run" in s and "pip install" not in s["run"]]
+    gate = merge_steps_in_order(merge_runs, "github-actions-mutmut.yml")
     for s in merge_runs:
-        if s.get("shell", "").startswith("python3"):
-            p = run(["python3", "-c", s["run"]], cwd=job, env=env)
-        else:
-            p = run(step_cmd(job, s["run"]), cwd=job, env=env)
+        p = run(step_cmd(job, s["run"]), cwd=job, env=env)
         check(p.returncode == 0, f"mutmut workflow merge step runs: {s.get('name', s['run'].splitlines()[0])}")
     check(os.path.exists(os.path.join(job, "mutation-report.html")), "the HTML report is written")
     rows = json.load(open(os.path.join(job, "mutation-report.json")))
@@ -315,10 +350,12 @@ def github_mutmut(mutcell, work, venv):
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     check(counts == {"killed": 20, "survived": 3, "oom": 1},
           f"merged verdicts of examples/runaway: {counts} (20 killed, 3 survived, the runaway oom)")
-    env["MAX_SURVIVOR_RATE"] = "0.01"
-    gate = next(s for s in merge_runs if s.get("shell", "").startswith("python3"))
-    check(run(["python3", "-c", gate["run"]], cwd=job, env=env).returncode == 1,
-          "the survivor-rate gate fails above its limit")
+    # The workflow's own limits pass on examples/runaway (score 87.5, 3 survivors).
+    check(run(step_cmd(job, gate["run"]), cwd=job, env=env).returncode == 0,
+          "the mutmut workflow's gate passes examples/runaway with its own MIN_SCORE and MAX_SURVIVED")
+    check_gate(mutcell, os.path.join(job, "merged"),
+               lambda over: run(step_cmd(job, gate["run"]), cwd=job, env={**env, **over}).returncode,
+               "github-actions-mutmut.yml")
 
 
 def kubernetes(mutcell, work, plan, expected):

@@ -222,3 +222,67 @@ def test_a_retest_never_overwrites_another_attempts_log(tmp_path):
     second = {p.name: p.read_bytes() for p in logs.glob("cell-*.log")}
     assert all(second[name] == data for name, data in first.items())  # kept as they were
     assert len(second) > len(first)
+
+
+def test_report_joins_a_plain_mutmut_run_made_after_mutcells_last_run(tmp_path):
+    project = finished(tmp_path, "clean")
+    _, rows, _ = report(project)
+    earlier = {row["id"] for row in rows}
+    journal = project / ".mutcell" / "journal.jsonl"
+    journal_bytes = journal.read_bytes()
+
+    # A new function with its test, tested by plain mutmut only.
+    with open(project / "src/textkit/numbers.py", "a") as f:
+        f.write("\n\ndef sign(x):\n    return 1 if x > 0 else -1\n")
+    with open(project / "tests/test_numbers.py", "a") as f:
+        f.write("\n\ndef test_sign():\n    from textkit.numbers import sign\n"
+                "    assert sign(5) == 1\n    assert sign(-5) == -1\n")
+    r = subprocess.run(["mutmut", "run", "--max-children", "2"], cwd=project, env=ENV, capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    new = set(meta(project)) - earlier
+    assert new and all(k.startswith("textkit.numbers.x_sign__") for k in new), new
+    rows = assert_report_is_whole_project(project)  # every mutant, .meta's verdicts, --require-complete passes
+    by_id = {row["id"]: row for row in rows}
+    assert {by_id[k]["source"] for k in new} == {"mutmut"}
+    # mutcell's verdicts that mutmut's .meta still holds stay mutcell's.
+    assert {row["source"] for row in rows if row["id"] in earlier} <= {"this run", "earlier mutcell run"}
+    survivors = {k for k in new if by_id[k]["verdict"] == "survived"}
+    assert survivors, "sign's boundary mutants survive its test"
+
+    # A stronger test, and plain `mutmut run` of the survivors: the report
+    # shows mutmut's new verdicts.
+    edit(project / "tests/test_numbers.py", "    assert sign(-5) == -1\n",
+         "    assert sign(-5) == -1\n    assert sign(0) == -1\n")
+    r = subprocess.run(["mutmut", "run", *sorted(survivors)], cwd=project, env=ENV, capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rows = assert_report_is_whole_project(project)
+    by_id = {row["id"]: row for row in rows}
+    flipped = {k for k in survivors if by_id[k]["verdict"] == "killed"}
+    assert flipped and {by_id[k]["source"] for k in flipped} == {"mutmut"}
+    still = sum(row["verdict"] == "survived" for row in rows)
+
+    # Every format and gate sees the same join.
+    total = len(meta(project))
+    code, _, err = report(project, "--max-survived", str(still - 1))
+    assert code == 6 and f"{still} survived" in err, err
+    code, _, err = report(project, "--max-survived", str(still))
+    assert code == 0, err
+    md = subprocess.run([MUTCELL, "report", "--format", "markdown"], cwd=project, capture_output=True, text=True)
+    assert md.returncode == 0 and f"| **total** | **{total}** |" in md.stdout, md.stdout + md.stderr
+    mt = subprocess.run([MUTCELL, "report", "--format", "mutation-testing-json", "--html", str(tmp_path / "r.html")],
+                        cwd=project, capture_output=True, text=True)
+    assert mt.returncode == 0, mt.stderr
+    assert sum(len(f["mutants"]) for f in json.loads(mt.stdout)["files"].values()) == total
+    assert f"({total} mutants)" in mt.stderr
+    table = subprocess.run([MUTCELL, "report"], cwd=project, capture_output=True, text=True)
+    assert table.returncode == 0 and f"{total} mutants" in table.stdout, table.stdout
+    assert journal.read_bytes() == journal_bytes, "report wrote the journal"
+
+    # The next mutcell run adopts the same verdicts (nothing of sign runs again).
+    r = mutcell_mutmut(project)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert ran_this_time(project) == set()
+    assert {row["id"]: row["verdict"] for row in assert_report_is_whole_project(project)} == \
+        {k: v["verdict"] for k, v in by_id.items()}

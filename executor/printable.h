@@ -1,0 +1,15 @@
+#pragma once
+// Untrusted text (mutant names, reasons) as it may reach a terminal or a log.
+
+#include <string>
+#include <string_view>
+
+namespace mutcell {
+
+/// `text` with control characters (< 0x20, 0x7f) shown as \xNN and a
+/// backslash as \\, so a name cannot forge lines, move the cursor or recolour
+/// the screen. Bytes >= 0x80 pass, so UTF-8 names stay readable. Every place
+/// that prints a mutant's name to a terminal or a log uses it.
+std::string Printable(std::string_view text);
+
+}  // namespace mutcell
