@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -197,6 +198,12 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   // From here on SIGINT/SIGTERM are counted, not fatal: preparation and
   // warm-up stop on them within a second, and the exit is 128+signal.
   InstallInterruptHandlers();
+  // One hash seed for mutmut's preparation and every zygote (both inherit
+  // this environment): test ids built from a set's order (parametrized over a
+  // set) follow the seed, and a zygote drawing another seed than the
+  // preparation's would not find the tests mutmut recorded. A seed the user
+  // set is kept.
+  if (std::getenv("PYTHONHASHSEED") == nullptr) setenv("PYTHONHASHSEED", "0", 1);
   nlohmann::json prepared = nlohmann::json::object();
   if (!args.skip_prepare) {
     int code = Prepare(cfg, args, prepare_script, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", &prepared);
