@@ -134,9 +134,12 @@ if old not in s:
     sys.exit("regroup: CMakeLists.txt no longer globs sources as expected; update its source lists by hand")
 s = s.replace(old, "file(GLOB_RECURSE cc CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*.cc)")
 s = s.replace("# Each top-level directory is a flat set of name.h/name.cc pairs; tests sit\n"
-              "# beside their source as name_test.cc.",
-              "# Each top-level directory is a set of name.h/name.cc pairs (executor/ in\n"
-              "# one subfolder per concern); tests sit beside their source as name_test.cc.")
+              "# beside their source as name_test.cc. Globbing keeps the build in step with\n"
+              "# the tree without anyone editing this file for a new module.",
+              "# Each top-level directory is a set of name.h/name.cc pairs (executor/ has one\n"
+              "# subfolder per concern); tests sit beside their source as name_test.cc.\n"
+              "# Globbing keeps the build in step with the tree without anyone editing this\n"
+              "# file for a new module or folder.")
 open(p, "w").write(s)
 
 p = "README.md"
