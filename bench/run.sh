@@ -49,7 +49,7 @@ sb=$(mktemp -d /tmp/mutcell-bench-sb.XXXXXX)
 trap 'rm -rf "$sb"' EXIT
 c++ -std=c++20 -O2 -I"$repo" -I"$build/generated" -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL \
   -DSPDLOG_SHARED_LIB -DFMT_SHARED -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 \
-  "$here/scale_bench.cc" "$build/libmutcell_core.a" -lspdlog -lfmt -ltomlplusplus -lpthread -o "$sb/scale_bench"
+  "$here/scale_bench.cc" "$build/libmutcell_core.a" -l:libcrypto.a -lspdlog -lfmt -ltomlplusplus -lpthread -o "$sb/scale_bench"
 set -- --mutcell "$mutcell" --python "$python" --scale-bench "$sb/scale_bench" --out "$out" --command "$cmdline"
 [ -n "$quick" ] && set -- "$@" --quick
 [ -n "$only" ] && set -- "$@" --only "$only"

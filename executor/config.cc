@@ -8,7 +8,7 @@
 #include <toml++/toml.h>
 
 #include "executor/atomic_file.h"
-#include "executor/plan.h"
+#include "executor/fingerprint.h"
 #include "limits/size.h"
 
 namespace mutcell {

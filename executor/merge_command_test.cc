@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "executor/exit_codes.h"
+#include "executor/fingerprint.h"
 #include "executor/journal.h"
 #include "executor/shard.h"
 #include "executor/state_dir.h"

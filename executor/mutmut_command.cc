@@ -21,6 +21,7 @@
 
 #include "executor/atomic_file.h"
 #include "executor/exit_codes.h"
+#include "executor/fingerprint.h"
 #include "executor/install_paths.h"
 #include "executor/interrupt.h"
 #include "executor/mutmut_adopt.h"

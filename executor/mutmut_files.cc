@@ -19,6 +19,7 @@
 #include <toml++/toml.h>
 
 #include "executor/atomic_file.h"
+#include "executor/fingerprint.h"
 #include "executor/plan.h"
 
 namespace mutcell {

@@ -4,13 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "executor/fast_json.h"
+#include "executor/fingerprint.h"
 
 namespace mutcell {
 namespace {
@@ -41,134 +36,6 @@ std::string Quote(const std::string& s) {
                       .dump(-1, ' ', false, json::error_handler_t::replace);
   if (s.size() > kMax) q += "...";
   return q;
-}
-
-// ---- SHA-256 (FIPS 180-4), small and dependency-free -------------------
-
-constexpr std::array<uint32_t, 64> kK = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void Sha256Block(const unsigned char* p, std::array<uint32_t, 8>* h) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; ++i)
-    w[i] = uint32_t{p[4 * i]} << 24 | uint32_t{p[4 * i + 1]} << 16 | uint32_t{p[4 * i + 2]} << 8 |
-           uint32_t{p[4 * i + 3]};
-  for (int i = 16; i < 64; ++i) {
-    uint32_t s0 = Rotr(w[i - 15], 7) ^ Rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  uint32_t a = (*h)[0], b = (*h)[1], c = (*h)[2], d = (*h)[3];
-  uint32_t e = (*h)[4], f = (*h)[5], g = (*h)[6], k = (*h)[7];
-  for (int i = 0; i < 64; ++i) {
-    uint32_t t1 = k + (Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i];
-    uint32_t t2 = (Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    k = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  (*h)[0] += a; (*h)[1] += b; (*h)[2] += c; (*h)[3] += d;
-  (*h)[4] += e; (*h)[5] += f; (*h)[6] += g; (*h)[7] += k;
-}
-
-#if defined(__x86_64__)
-// The same rounds with the x86 SHA extensions (several times faster; a
-// resume fingerprints every mutant of the plan). Layout as in Intel's
-// reference: the state as ABEF/CDGH, four rounds per message quadruple.
-__attribute__((target("sha,sse4.1,ssse3"))) void Sha256BlocksShaNi(const unsigned char* p, size_t blocks,
-                                                                    std::array<uint32_t, 8>* h) {
-  const __m128i kShuffle = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&(*h)[0]));
-  __m128i state1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&(*h)[4]));
-  tmp = _mm_shuffle_epi32(tmp, 0xB1);             // CDAB
-  state1 = _mm_shuffle_epi32(state1, 0x1B);       // EFGH
-  __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);  // ABEF
-  state1 = _mm_blend_epi16(state1, tmp, 0xF0);    // CDGH
-  for (; blocks > 0; --blocks, p += 64) {
-    const __m128i abef = state0, cdgh = state1;
-    __m128i msg[4];
-    for (int g = 0; g < 16; ++g) {
-      __m128i m;
-      if (g < 4) {
-        m = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)), kShuffle);
-      } else {
-        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time.
-        m = _mm_sha256msg1_epu32(msg[(g - 4) & 3], msg[(g - 3) & 3]);
-        m = _mm_add_epi32(m, _mm_alignr_epi8(msg[(g - 1) & 3], msg[(g - 2) & 3], 4));
-        m = _mm_sha256msg2_epu32(m, msg[(g - 1) & 3]);
-      }
-      msg[g & 3] = m;
-      __m128i k = _mm_add_epi32(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kK[4 * g])));
-      state1 = _mm_sha256rnds2_epu32(state1, state0, k);
-      k = _mm_shuffle_epi32(k, 0x0E);
-      state0 = _mm_sha256rnds2_epu32(state0, state1, k);
-    }
-    state0 = _mm_add_epi32(state0, abef);
-    state1 = _mm_add_epi32(state1, cdgh);
-  }
-  tmp = _mm_shuffle_epi32(state0, 0x1B);          // FEBA
-  state1 = _mm_shuffle_epi32(state1, 0xB1);       // DCHG
-  state0 = _mm_blend_epi16(tmp, state1, 0xF0);    // DCBA
-  state1 = _mm_alignr_epi8(state1, tmp, 8);       // HGFE
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(&(*h)[0]), state0);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(&(*h)[4]), state1);
-}
-
-bool HasShaNi() {
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return false;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  return (b & bit_SHA) != 0;
-}
-#endif
-
-void Sha256Blocks(const unsigned char* p, size_t blocks, std::array<uint32_t, 8>* h, bool portable) {
-#if defined(__x86_64__)
-  static const bool sha_ni = HasShaNi();
-  if (sha_ni && !portable) {
-    Sha256BlocksShaNi(p, blocks, h);
-    return;
-  }
-#endif
-  (void)portable;
-  for (; blocks > 0; --blocks, p += 64) Sha256Block(p, h);
-}
-
-std::string Sha256Hex(const std::string& data, bool portable) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  size_t n = data.size();
-  size_t i = n / 64 * 64;
-  Sha256Blocks(p, n / 64, &h, portable);
-  unsigned char tail[128] = {};
-  size_t rest = n - i;
-  std::memcpy(tail, p + i, rest);
-  tail[rest] = 0x80;
-  size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = static_cast<uint64_t>(n) * 8;
-  for (int b = 0; b < 8; ++b) tail[tail_len - 1 - b] = static_cast<unsigned char>(bits >> (8 * b));
-  Sha256Blocks(tail, tail_len / 64, &h, portable);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (uint32_t word : h)
-    for (int shift = 28; shift >= 0; shift -= 4) out += hex[(word >> shift) & 0xf];
-  return out;
 }
 
 // ---- plan lines --------------------------------------------------------
@@ -338,10 +205,6 @@ class LineReader {
 };
 
 }  // namespace
-
-std::string Fingerprint(const std::string& data) { return Sha256Hex(data, false); }
-
-std::string FingerprintPortable(const std::string& data) { return Sha256Hex(data, true); }
 
 std::string MutantFingerprint(const Mutant& m) {
   // The canonical JSON of the fields, as nlohmann's dump() of an object (a

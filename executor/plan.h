@@ -58,14 +58,6 @@ bool LoadPlan(const std::string& path, const PlanDefaults& defaults, Plan* out, 
 bool ParsePlanLine(const std::string& line, const std::string& where, const PlanDefaults& defaults,
                    Mutant* out, std::string* err);
 
-/// Lower-case hex SHA-256 of `data` (64 characters), stable across runs and
-/// machines; used for every fingerprint. Uses the CPU's SHA instructions
-/// where it has them.
-std::string Fingerprint(const std::string& data);
-
-/// Fingerprint without the CPU's SHA instructions (tests compare the two).
-std::string FingerprintPortable(const std::string& data);
-
 /// The fingerprint of everything that decides `m`'s verdict: id, argv, env,
 /// cwd, timeout_s and tests (not estimate_s, which only orders the run),
 /// over their canonical JSON. ParsePlanLine sets Mutant::fingerprint with it.

@@ -6,11 +6,12 @@
 #include <cctype>
 #include <filesystem>
 #include <ostream>
-#include <random>
 #include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "executor/fingerprint.h"
 
 namespace mutcell {
 namespace {
@@ -42,34 +43,6 @@ class PlanFileTest : public ::testing::Test {
   std::string dir_, path_;
   Plan plan_;
 };
-
-TEST(FingerprintTest, IsSha256OfKnownVectors) {
-  EXPECT_EQ(Fingerprint(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Fingerprint("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(Fingerprint("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  // 55, 56 and 64 bytes straddle the padding boundary.
-  EXPECT_EQ(Fingerprint(std::string(55, 'a')),
-            "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
-  EXPECT_EQ(Fingerprint(std::string(56, 'a')),
-            "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
-  EXPECT_EQ(Fingerprint(std::string(64, 'a')),
-            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
-  EXPECT_EQ(Fingerprint(std::string(1000000, 'a')),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-}
-
-TEST(FingerprintTest, CpuInstructionsAndPortableRoundsAgree) {
-  std::mt19937 rng(3);
-  for (size_t n = 0; n < 400; ++n) {
-    std::string s(n, '\0');
-    for (char& c : s) c = static_cast<char>(rng());
-    ASSERT_EQ(Fingerprint(s), FingerprintPortable(s)) << n;
-  }
-  EXPECT_EQ(FingerprintPortable("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(FingerprintPortable(std::string(1000000, 'a')),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-}
 
 TEST_F(PlanFileTest, LoadsAFullLine) {
   ASSERT_EQ(Load(R"({"id":"m1","argv":["python3","-c","pass"],"env":{"A":"1"},"cwd":"/tmp",)"
