@@ -9,6 +9,7 @@ gets the verdict of its tests. Both strategies."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def make_project(root: Path) -> Path:
 @pytest.mark.parametrize("strategy", ["pytest-main", "collected"])
 def test_ids_that_follow_the_hash_seed_are_found_by_every_zygote(tmp_path, strategy):
     ENV.pop("PYTHONHASHSEED", None)  # the user set none: each process would draw its own
+    if os.environ.get("MUTCELL_TEST_SEED"):  # to see the test fail: a random seed per process
+        ENV["PYTHONHASHSEED"] = os.environ["MUTCELL_TEST_SEED"]
     project = make_project(tmp_path / "seeded")
     r = mutcell_mutmut(project, "--strategy", strategy, "--strategy-check", "0", "--max-attempts", "1")
     out = r.stdout + r.stderr
