@@ -12,8 +12,8 @@
 #include <filesystem>
 #include <string>
 
-#include "executor/journal.h"
-#include "executor/plan.h"
+#include "executor/state/journal.h"
+#include "executor/plan/plan.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 #include <vector>
-#include "executor/mutmut_files.h"
+#include "executor/mutmut/mutmut_files.h"
 int main(int argc, char** argv) {
   std::string root = argv[1]; int files = atoi(argv[2]), per = atoi(argv[3]);
   auto t = std::chrono::steady_clock::now();

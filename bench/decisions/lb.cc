@@ -1,7 +1,7 @@
 #include <chrono>
 #include <cstdio>
-#include "executor/plan.h"
-#include "executor/journal.h"
+#include "executor/plan/plan.h"
+#include "executor/state/journal.h"
 #include <ctime>
 static double cpu_now(){timespec ts; clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&ts); return ts.tv_sec+ts.tv_nsec*1e-9;}
 int main(int argc,char**argv){

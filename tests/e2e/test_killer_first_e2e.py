@@ -1,4 +1,4 @@
-"""Killer-first test order (executor/test_order.h): a test that killed a
+"""Killer-first test order (executor/run/test_order.h): a test that killed a
 mutant of a function runs first for that function's later mutants, so a
 killed mutant stops there (-x); the set of tests and every verdict stay as
 with the plain fastest-first order."""

@@ -13,9 +13,9 @@
 
 #include <gtest/gtest.h>
 
-#include "executor/journal.h"
-#include "executor/plan.h"
-#include "executor/scheduler.h"
+#include "executor/state/journal.h"
+#include "executor/plan/plan.h"
+#include "executor/run/scheduler.h"
 #include "sandbox/cell.h"
 #include "sandbox/zygote_runner.h"
 #include "tests/integration/test_util.h"

@@ -33,7 +33,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "executor/verdict.h"
+#include "executor/plan/verdict.h"
 #include "sandbox/backends.h"
 #include "sandbox/cell.h"
 #include "sandbox/cgroup_files.h"

@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "executor/report_html.h"
+#include "executor/report/report_html.h"
 #include "limits/size.h"
 #include "tests/integration/test_util.h"
 

@@ -16,8 +16,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "executor/plan.h"
-#include "executor/shard.h"
+#include "executor/plan/plan.h"
+#include "executor/shard/shard.h"
 #include "tests/integration/test_util.h"
 
 namespace mutcell::testing {
