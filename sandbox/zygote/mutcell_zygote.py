@@ -383,11 +383,21 @@ def child_main(req: dict, warm: Warm, strategy: str, close_fds: list[int]) -> No
         tests = list(req["tests"])
         FIRST_FAILURE.nodeid = None
         code = 1  # an exception escaping the tests ends mutmut's child with 1 too
-        if (strategy == "collected" and warm.session is not None and all(t in warm.items_by_id for t in tests)
-                and not runs_at_collection(warm, name)):
+        collected = (strategy == "collected" and warm.session is not None
+                     and all(t in warm.items_by_id for t in tests))
+        if collected and not runs_at_collection(warm, name):
             code = run_collected_child(warm, tests)
         else:
             code = run_pytest_main_child(warm, tests)
+            if code == 4 and collected:
+                # Every selected test was in the unmutated collection, and the
+                # mutant's function runs while pytest collects: with the mutant
+                # a selected test is gone (its parameters or id came from the
+                # mutated code). That is the mutant's doing, not the
+                # environment's: killed, as mutmut counts it.
+                print("mutcell: a selected test is gone from the collection with this mutant active "
+                      "(its function runs while pytest collects): killed", file=sys.stderr)
+                code = 1
     except BaseException:
         try:
             traceback.print_exc()

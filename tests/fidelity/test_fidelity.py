@@ -53,7 +53,10 @@ def run_default(case: str, project: Path, extra: list[str]) -> tuple[dict[str, s
     shutil.copytree(HERE / case, project, ignore=shutil.ignore_patterns("mutants", ".mutcell", "__pycache__"))
     r = subprocess.run([MUTCELL, "mutmut", "--python", PY, "--max-children", "2", *extra], cwd=project,
                        capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    # Exit 3: some mutants ended `error` (the project's pytest.exit() mutants:
+    # pytest's exit 2 is no verdict); the callers check every verdict.
+    want_code = 3 if case == "project" else 0
+    assert r.returncode == want_code, r.stdout[-2000:] + r.stderr[-3000:]
     return compare.results(project, PY), r.stdout + r.stderr
 
 
@@ -67,6 +70,18 @@ def test_every_verdict_is_mutmuts(reference, tmp_path, way):
     # point 1): never killed, in either strategy.
     exits = {k for k in want if k.startswith("fid.core.x_exit_on_bad__")}
     assert exits and all(got[k] != "killed" for k in exits), {k: got[k] for k in exits}
+    if way == "pytest-main":
+        # Two artifacts of a pytest.main per child, where mutmut's own children
+        # count pytest's usage error (exit 4: a selected test not found) as
+        # killed and mutcell as an error, never a verdict (issue 16, point 1):
+        # non-ASCII ids that pytest re-escapes on each further run in the same
+        # process (shout), and a function that runs while pytest collects, so
+        # its mutant changes the collected ids (scale). The collected default
+        # gives both their tests' verdict.
+        artifacts = {k for k in want if k.startswith(("fid.core.x_shout__", "fid.core.x_scale__"))}
+        assert artifacts and all(got[k] == "not checked" and want[k] == "killed" for k in artifacts), {
+            k: (got[k], want[k]) for k in artifacts}
+        exits |= artifacts
     differ = {k: (got[k], want[k]) for k in got if got[k] != want[k] and k not in exits}
     assert not differ, f"{len(differ)} differ (mutcell {way}, mutmut): {differ}\n{out[-3000:]}"
     # The cases that differed before: survivors that only an out-of-order run
