@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -103,13 +104,17 @@ bool ReadWholeFile(const std::string& path, std::string* content, std::string* e
     return false;
   }
   content->clear();
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) content->reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   while (true) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      *err = path + ": " + std::strerror(errno);
+      const int saved = errno;
+      *err = path + ": " + std::strerror(saved);
       close(fd);
+      errno = saved;
       return false;
     }
     if (n == 0) break;
