@@ -60,19 +60,6 @@ std::vector<std::string_view> SplitWords(std::string_view s) {
   return words;
 }
 
-bool ParseDecimal(std::string_view s, uint64_t* out) {
-  if (s.empty()) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
-}
-
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string Unescape(std::string_view s) {
   std::string out;
@@ -109,6 +96,19 @@ bool RelativeToRoot(const std::string& root, const std::string& path, std::strin
 }
 
 }  // namespace
+
+bool ParseDecimal(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
 
 bool ReadFileToString(const std::string& path, std::string* out, std::string* err) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
