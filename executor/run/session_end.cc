@@ -87,11 +87,7 @@ int EndSession(const Config& cfg, const Plan& plan, const SessionHooks& hooks, c
   GateSpec gates;
   gates.fail_under = hooks.fail_under;
   gates.max_survived = hooks.max_survived;
-  std::string gate_message;
-  if (const int code = CheckGates(gates, tally, &gate_message); code != kExitOk) {
-    std::fprintf(stderr, "gate failed: %s (exit %d)\n", gate_message.c_str(), code);
-    return code;
-  }
+  if (const int code = CheckGatesAndSay(gates, tally, stderr); code != kExitOk) return code;
   return run.summary.counts.count(Verdict::kError) ? kExitErrors : kExitOk;
 }
 
