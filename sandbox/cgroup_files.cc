@@ -119,7 +119,7 @@ bool ReadFileToString(const std::string& path, std::string* out, std::string* er
     return false;
   }
   out->clear();
-  char buf[4096];
+  char buf[65536];  // a file of megabytes (a journal) in few reads; a small one costs no more
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
