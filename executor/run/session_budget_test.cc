@@ -12,8 +12,7 @@ constexpr uint64_t kGiB = 1ull << 30;
 
 MemoryFacts Host(uint64_t total) {
   MemoryFacts f;
-  f.mem_total = total;
-  f.mem_available = total;
+  f.mem_total = f.mem_available = total;
   return f;
 }
 
