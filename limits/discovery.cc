@@ -22,19 +22,6 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-bool ParseU64(const std::string& s, uint64_t* out) {
-  if (s.empty() || s.size() > 20) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
-}
-
 // A cgroup limit as a value: "max" or huge counts (v1's PAGE_COUNTER_MAX)
 // mean unlimited.
 std::optional<uint64_t> AsLimit(uint64_t v) {
@@ -82,7 +69,7 @@ bool ParseMeminfo(const std::string& path, MemoryFacts* f, std::string* err) {
     std::string num, unit;
     vs >> num >> unit;
     uint64_t v = 0;
-    if (!ParseU64(num, &v) || (unit != "kB" && !unit.empty()) || v > (UINT64_MAX >> 10)) {
+    if (!ParseDecimal(num, &v) || (unit != "kB" && !unit.empty()) || v > (UINT64_MAX >> 10)) {
       *err = path + ":" + std::to_string(lineno) + ": cannot parse '" + Trim(line) + "'";
       return false;
     }

@@ -172,16 +172,6 @@ bool MoveAllProcs(const std::string& from, const std::string& to, std::string* e
   return false;
 }
 
-bool CgroupFileValue(const std::string& path, uint64_t* out, std::string* err) {
-  std::string text;
-  if (!ReadFileToString(path, &text, err)) return false;
-  if (!ParseCgroupValue(text, out, err)) {
-    *err = path + ": " + *err;
-    return false;
-  }
-  return true;
-}
-
 class V2Cell : public Cell {
  public:
   V2Cell(std::string dir, uint64_t high) : dir_(std::move(dir)), high_(high) {
@@ -226,7 +216,7 @@ class V2Cell : public Cell {
     if (limit_reached_) return true;
     uint64_t current = 0;
     std::string err;
-    if (CgroupFileValue(dir_ + "/memory.current", &current, &err)) {
+    if (ReadCgroupValue(dir_ + "/memory.current", &current, &err)) {
       sampled_peak_ = std::max(sampled_peak_, current);
       if (high_ > 0 && current >= high_ && !MostlyReclaimable(current)) limit_reached_ = true;
     }
@@ -259,11 +249,11 @@ class V2Cell : public Cell {
     CellUsage u;
     std::string err;
     uint64_t peak = 0;
-    if (CgroupFileValue(dir_ + "/memory.peak", &peak, &err)) {
+    if (ReadCgroupValue(dir_ + "/memory.peak", &peak, &err)) {
       u.peak_memory_bytes = peak;
     } else {
       uint64_t current = 0;
-      if (CgroupFileValue(dir_ + "/memory.current", &current, &err)) {
+      if (ReadCgroupValue(dir_ + "/memory.current", &current, &err)) {
         sampled_peak_ = std::max(sampled_peak_, current);
       }
       u.peak_memory_bytes = sampled_peak_;

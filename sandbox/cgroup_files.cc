@@ -60,19 +60,6 @@ std::vector<std::string_view> SplitWords(std::string_view s) {
   return words;
 }
 
-bool ParseDecimal(std::string_view s, uint64_t* out) {
-  if (s.empty()) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
-}
-
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string Unescape(std::string_view s) {
   std::string out;
@@ -110,6 +97,19 @@ bool RelativeToRoot(const std::string& root, const std::string& path, std::strin
 
 }  // namespace
 
+bool ParseDecimal(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
 bool ReadFileToString(const std::string& path, std::string* out, std::string* err) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -119,7 +119,7 @@ bool ReadFileToString(const std::string& path, std::string* out, std::string* er
     return false;
   }
   out->clear();
-  char buf[4096];
+  char buf[65536];  // a file of megabytes (a journal) in few reads; a small one costs no more
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {

@@ -16,6 +16,10 @@ namespace mutcell {
 /// The value "max" (v2) reads as this; v1's "unlimited" is a plain large number.
 constexpr uint64_t kCgroupUnlimited = UINT64_MAX;
 
+/// Parses `s`, decimal digits only (no sign, no spaces), into *out. False,
+/// *out untouched, for anything else, "" or a value above UINT64_MAX.
+bool ParseDecimal(std::string_view s, uint64_t* out);
+
 /// Reads a whole (small) file. False with "<path>: <strerror>" in *err and
 /// errno left as the failing call set it (callers tell ENOENT apart).
 bool ReadFileToString(const std::string& path, std::string* out, std::string* err);

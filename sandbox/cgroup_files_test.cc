@@ -32,6 +32,19 @@ class FakeCgroupDir : public ::testing::Test {
   std::string dir_;
 };
 
+TEST(Decimal, ParsesDigitsOnlyUpToUint64Max) {
+  uint64_t v = 7;
+  EXPECT_TRUE(ParseDecimal("0", &v));
+  EXPECT_EQ(v, 0u);
+  EXPECT_TRUE(ParseDecimal("18446744073709551615", &v));
+  EXPECT_EQ(v, UINT64_MAX);
+  v = 7;
+  for (const char* bad : {"", "18446744073709551616", "-1", "+1", " 1", "1 ", "1k", "0x10"}) {
+    EXPECT_FALSE(ParseDecimal(bad, &v)) << bad;
+    EXPECT_EQ(v, 7u) << bad;
+  }
+}
+
 TEST(CgroupValue, ParsesNumbersAndMax) {
   uint64_t v = 0;
   std::string err;

@@ -211,12 +211,7 @@ int ReportCommand(const ReportArgs& args) {
   gates.require_complete = args.require_complete;
   gates.fail_under = args.fail_under;
   gates.max_survived = args.max_survived;
-  std::string message;
-  if (const int code = CheckGates(gates, tally, &message); code != kExitOk) {
-    std::fprintf(stderr, "gate failed: %s (exit %d)\n", message.c_str(), code);
-    return code;
-  }
-  return kExitOk;
+  return CheckGatesAndSay(gates, tally, stderr);
 }
 
 }  // namespace mutcell

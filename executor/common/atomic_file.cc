@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+
+#include "sandbox/cgroup_files.h"
 
 namespace mutcell {
 namespace {
@@ -97,26 +100,11 @@ bool WriteFileAtomically(const std::string& path, const std::string& content, st
 }
 
 bool ReadWholeFile(const std::string& path, std::string* content, std::string* err) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *err = path + ": " + std::strerror(errno);
-    return false;
-  }
-  content->clear();
-  char buf[65536];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *err = path + ": " + std::strerror(errno);
-      close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    content->append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return true;
+  // Room for the whole file first (clear() keeps it): a large journal is
+  // read without regrowing the string.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && st.st_size > 0) content->reserve(static_cast<size_t>(st.st_size));
+  return ReadFileToString(path, content, err);
 }
 
 }  // namespace mutcell

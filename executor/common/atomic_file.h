@@ -21,7 +21,10 @@ bool WriteFileAtomically(const std::string& path, const std::string& content, st
 void RemoveStaleTempFiles(const std::string& dir, const std::string& suffix, bool recursive,
                           std::vector<std::string>* removed);
 
-/// Reads a whole file. False with *err ("PATH: reason") if it cannot be read.
+/// Reads a whole file (sandbox's ReadFileToString, with room reserved for
+/// the file's size). False with *err ("PATH: reason", or "PATH: read:
+/// reason") if it cannot be read, errno left as the failing call set it
+/// (callers tell ENOENT apart).
 bool ReadWholeFile(const std::string& path, std::string* content, std::string* err);
 
 }  // namespace mutcell

@@ -12,4 +12,9 @@ namespace mutcell {
 /// that prints a mutant's name to a terminal or a log uses it.
 std::string Printable(std::string_view text);
 
+/// For text that need not be UTF-8 (a parser quoting its input): control
+/// and non-ASCII bytes (>= 0x7f) as \xNN, a backslash as it is, and cut
+/// with "..." once more than `max_bytes` are out.
+std::string PrintableAscii(std::string_view text, size_t max_bytes);
+
 }  // namespace mutcell

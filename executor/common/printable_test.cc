@@ -14,5 +14,12 @@ TEST(PrintableTest, ControlCharactersAndBackslashesAreShownEscaped) {
   EXPECT_EQ(Printable("xǁKlasseǁmethode"), "xǁKlasseǁmethode");  // UTF-8 stays readable
 }
 
+TEST(PrintableAsciiTest, NonAsciiIsEscapedTooABackslashPassesAndLongTextIsCut) {
+  EXPECT_EQ(PrintableAscii("a\n\xc3\xa9\x7f\\b", 240), "a\\x0a\\xc3\\xa9\\x7f\\b");
+  const std::string cut = PrintableAscii(std::string(300, 'x'), 240);
+  EXPECT_EQ(cut, std::string(241, 'x') + "...");
+  EXPECT_EQ(PrintableAscii(std::string(241, 'x'), 240), std::string(241, 'x'));
+}
+
 }  // namespace
 }  // namespace mutcell

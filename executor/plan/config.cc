@@ -1,6 +1,8 @@
 #include "executor/plan/config.h"
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 
@@ -62,11 +64,13 @@ class Applier {
       else if (k == "kill_grace_s") ok = Seconds(node, name, true, &cfg_->kill_grace_s);
       else if (k == "stop_grace_s") ok = Seconds(node, name, true, &cfg_->stop_grace_s);
       else if (k == "max_attempts") ok = Integer(node, name, 1, kMaxAttempts, &cfg_->max_attempts);
-      else if (k == "backend") ok = Backend(node, name);
+      else if (k == "backend")
+        ok = OneOf(node, name, {"auto", "v2", "v1", "none"}, "a backend (auto, v2, v1, none)", &cfg_->backend);
       else if (k == "argv") ok = Argv(node, name);
       else if (k == "env") ok = Env(node, name);
       else if (k == "python") ok = String(node, name, &cfg_->python, /*empty_ok=*/false);
-      else if (k == "strategy") ok = Strategy(node, name);
+      else if (k == "strategy")
+        ok = OneOf(node, name, {"pytest-main", "collected"}, "a strategy (pytest-main or collected)", &cfg_->strategy);
       else if (k == "strategy_check") ok = Integer(node, name, 0, 1000, &cfg_->strategy_check);
       else if (k == "recycle_after") ok = Integer(node, name, 0, int64_t{1} << 40, &cfg_->recycle_after);
       else if (k == "recycle_memory") ok = SizeOrZero(node, name, &cfg_->recycle_memory);
@@ -75,7 +79,9 @@ class Applier {
       else if (k == "oom_exit_code") ok = Integer(node, name, -255, 255, &cfg_->oom_exit_code);
       else if (k == "require_cells") ok = Bool(node, name, &cfg_->require_cells);
       else if (k == "as_root") ok = Bool(node, name, &cfg_->as_root);
-      else if (k == "test_order") ok = TestOrderKey(node, name);
+      else if (k == "test_order")
+        ok =
+            OneOf(node, name, {"killer-first", "fastest"}, "a test order (killer-first or fastest)", &cfg_->test_order);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, cell_cpu, timeout_s, kill_grace_s, "
@@ -180,24 +186,6 @@ class Applier {
     return Size(n, name, out);
   }
 
-  bool Strategy(const toml::node& n, const std::string& name) {
-    std::string s;
-    if (!String(n, name, &s, false)) return false;
-    if (s != "pytest-main" && s != "collected")
-      return Fail(n, name, Quote(s) + " is not a strategy (pytest-main or collected)");
-    cfg_->strategy = s;
-    return true;
-  }
-
-  bool TestOrderKey(const toml::node& n, const std::string& name) {
-    std::string s;
-    if (!String(n, name, &s, false)) return false;
-    if (s != "killer-first" && s != "fastest")
-      return Fail(n, name, Quote(s) + " is not a test order (killer-first or fastest)");
-    cfg_->test_order = s;
-    return true;
-  }
-
   bool Seconds(const toml::node& n, const std::string& name, bool zero_ok, double* out) {
     double v;
     if (const auto* i = n.as_integer()) v = static_cast<double>(i->get());
@@ -210,12 +198,15 @@ class Applier {
     return true;
   }
 
-  bool Backend(const toml::node& n, const std::string& name) {
+  /// A string key that takes one of `allowed`; `what` names the kind and
+  /// the choices for the message ("a backend (auto, v2, v1, none)").
+  bool OneOf(const toml::node& n, const std::string& name, std::initializer_list<std::string_view> allowed,
+             const char* what, std::string* out) {
     std::string v;
     if (!String(n, name, &v, false)) return false;
-    if (v != "auto" && v != "v2" && v != "v1" && v != "none")
-      return Fail(n, name, Quote(v) + " is not a backend (auto, v2, v1, none)");
-    cfg_->backend = v;
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+      return Fail(n, name, Quote(v) + " is not " + what);
+    *out = v;
     return true;
   }
 

@@ -18,6 +18,7 @@
 
 #include "executor/common/fast_json.h"
 #include "executor/common/fingerprint.h"
+#include "executor/common/printable.h"
 
 namespace mutcell {
 namespace {
@@ -78,21 +79,7 @@ std::string CleanJsonError(const std::string& what) {
   if (at != std::string::npos) s.replace(at, line1.size(), "at column ");
   // The "last read" part quotes the input: control and non-ASCII bytes are
   // shown as \xNN, and a long token is cut.
-  std::string out;
-  for (unsigned char c : s) {
-    if (out.size() > 240) {
-      out += "...";
-      break;
-    }
-    if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+  return PrintableAscii(s, 240);
 }
 
 bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }

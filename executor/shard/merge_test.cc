@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -64,6 +65,27 @@ class MergeTest : public ::testing::Test {
     }
     EXPECT_TRUE(w.Close(&err)) << err;
     return dir;
+  }
+
+  /// Appends a session (plan "plan-fp", config "cfg") to the journal in
+  /// `dir`: one record per mutant of `mutants`, with the verdict `verdict`
+  /// gives it.
+  void AppendSession(const std::string& dir, const std::vector<Mutant>& mutants,
+                     const std::function<Verdict(const Mutant&)>& verdict) {
+    JournalHeader h;
+    h.plan_fingerprint = "plan-fp";
+    h.config_fingerprint = "cfg";
+    JournalWriter w;
+    std::string err;
+    ASSERT_TRUE(w.Open(StatePaths(dir).journal, h, &err)) << err;
+    for (const Mutant& m : mutants) {
+      ResultRecord r;
+      r.id = m.id;
+      r.fingerprint = m.fingerprint;
+      r.verdict = verdict(m);
+      ASSERT_TRUE(w.Append(r, &err)) << err;
+    }
+    ASSERT_TRUE(w.Close(&err)) << err;
   }
 
   bool Merge(const std::vector<std::string>& dirs, MergeResult* out, std::string* err) {
@@ -137,24 +159,9 @@ TEST_F(MergeTest, ErrorVerdictsAreNotCompleteAndAFinalVerdictWinsAnOverlap) {
   std::string a = Shard(0, 1, -1, "cfg", "whole");
   // Another directory ran the whole plan too, where m3 ended as error.
   std::string b = Shard(0, 1, -1, "cfg", "again");
-  {
-    std::string err;
-    JournalHeader h;
-    h.plan_fingerprint = "plan-fp";
-    h.config_fingerprint = "cfg";
-    JournalWriter w;
-    ASSERT_TRUE(w.Open(StatePaths(b).journal, h, &err)) << err;
-    ResultRecord r;
-    r.id = "m3";
-    r.fingerprint = "fp3";
-    r.verdict = Verdict::kError;
-    ASSERT_TRUE(w.Append(r, &err)) << err;
-    r.id = "m4";
-    r.fingerprint = "fp4";
-    r.verdict = Verdict::kKilled;  // m4 survived in `a`: a conflict
-    ASSERT_TRUE(w.Append(r, &err)) << err;
-    ASSERT_TRUE(w.Close(&err)) << err;
-  }
+  // m4 survived in `a`: a conflict.
+  AppendSession(b, {plan_.mutants[3], plan_.mutants[4]},
+                [](const Mutant& m) { return m.id == "m3" ? Verdict::kError : Verdict::kKilled; });
   MergeResult m;
   std::string err;
   ASSERT_TRUE(Merge({b, a}, &m, &err)) << err;
@@ -177,19 +184,7 @@ TEST_F(MergeTest, ErrorVerdictsAreNotCompleteAndAFinalVerdictWinsAnOverlap) {
   StatePaths paths(e);
   ASSERT_TRUE(EnsureStateDir(paths, &err)) << err;
   ASSERT_TRUE(WritePlanIndex(paths, one, &err)) << err;
-  JournalHeader h;
-  h.plan_fingerprint = "plan-fp";
-  h.config_fingerprint = "cfg";
-  JournalWriter w;
-  ASSERT_TRUE(w.Open(paths.journal, h, &err)) << err;
-  for (const Mutant& mu : one.mutants) {
-    ResultRecord r;
-    r.id = mu.id;
-    r.fingerprint = mu.fingerprint;
-    r.verdict = Verdict::kError;
-    ASSERT_TRUE(w.Append(r, &err)) << err;
-  }
-  ASSERT_TRUE(w.Close(&err)) << err;
+  AppendSession(e, one.mutants, [](const Mutant&) { return Verdict::kError; });
   ASSERT_TRUE(Merge({e}, &m, &err)) << err;
   EXPECT_FALSE(m.complete);
   EXPECT_EQ(m.settled, 0u);
@@ -214,19 +209,7 @@ TEST_F(MergeTest, ResultsOfEarlierSessionsOfAShardCountThoughItsPlanIndexListsOn
     left.mutants.push_back(m);
   }
   ASSERT_TRUE(WritePlanIndex(paths, left, &err)) << err;
-  JournalHeader h;
-  h.plan_fingerprint = "plan-fp";
-  h.config_fingerprint = "cfg";
-  JournalWriter w;
-  ASSERT_TRUE(w.Open(paths.journal, h, &err)) << err;
-  for (const Mutant& m : left.mutants) {
-    ResultRecord r;
-    r.id = m.id;
-    r.fingerprint = m.fingerprint;
-    r.verdict = VerdictOf(m.id);
-    ASSERT_TRUE(w.Append(r, &err)) << err;
-  }
-  ASSERT_TRUE(w.Close(&err)) << err;
+  AppendSession(dir, left.mutants, [this](const Mutant& m) { return VerdictOf(m.id); });
   MergeResult m;
   ASSERT_TRUE(Merge({Shard(0, 2), dir}, &m, &err)) << err;
   EXPECT_TRUE(m.complete) << ::testing::PrintToString(m.gaps);

@@ -77,6 +77,13 @@ int CheckGates(const GateSpec& spec, const Tally& t, std::string* message) {
   return kExitOk;
 }
 
+int CheckGatesAndSay(const GateSpec& spec, const Tally& t, std::FILE* out) {
+  std::string message;
+  const int code = CheckGates(spec, t, &message);
+  if (code != kExitOk) std::fprintf(out, "gate failed: %s (exit %d)\n", message.c_str(), code);
+  return code;
+}
+
 std::string LimitsDecidedWarning(const Tally& t, uint64_t cell_limit_bytes, uint64_t clean_run_peak_bytes) {
   const size_t tested = t.caught + t.survived;
   const size_t by_limits = t.oom + t.timeout;

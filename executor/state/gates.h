@@ -5,6 +5,7 @@
 // `merge`.
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,10 @@ struct GateSpec {
 /// kExitTooManySurvivors), else kExitOk; *message says what failed. An
 /// undefined score (nothing caught or survived) fails --fail-under.
 int CheckGates(const GateSpec& spec, const Tally& t, std::string* message);
+
+/// CheckGates, printing "gate failed: <message> (exit N)" to `out` when a
+/// gate fails, as `mutcell run`, `mutmut` and `report` end. Returns its code.
+int CheckGatesAndSay(const GateSpec& spec, const Tally& t, std::FILE* out);
 
 /// A loud warning when the limits rather than the mutants decided the run:
 /// more than half of the tested mutants ended `oom` or `timeout`. It says

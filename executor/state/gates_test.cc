@@ -1,5 +1,8 @@
 #include "executor/state/gates.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "executor/common/exit_codes.h"
@@ -56,6 +59,32 @@ TEST(CheckGatesTest, EachGateHasItsExitCodeInOrder) {
   GateSpec score;
   score.fail_under = 0;
   EXPECT_EQ(CheckGates(score, TallyResults(Results({Verdict::kError}), 1), &msg), kExitScoreTooLow);
+}
+
+std::string SaidByGates(const GateSpec& spec, const Tally& t, int* code) {
+  char* buf = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&buf, &size);
+  *code = CheckGatesAndSay(spec, t, out);
+  std::fclose(out);
+  std::string said(buf, size);
+  std::free(buf);
+  return said;
+}
+
+TEST(CheckGatesAndSayTest, AFailedGateIsPrintedWithItsExitCodeAndAPassedOneSaysNothing) {
+  Tally t = TallyResults(Results({Verdict::kKilled, Verdict::kSurvived}), 2);
+  GateSpec spec;
+  spec.max_survived = 0;
+  int code = 0;
+  std::string said = SaidByGates(spec, t, &code);
+  EXPECT_EQ(code, kExitTooManySurvivors);
+  std::string msg;
+  CheckGates(spec, t, &msg);
+  EXPECT_EQ(said, "gate failed: " + msg + " (exit " + std::to_string(kExitTooManySurvivors) + ")\n");
+  spec.max_survived = 1;
+  EXPECT_EQ(SaidByGates(spec, t, &code), "");
+  EXPECT_EQ(code, kExitOk);
 }
 
 TEST(LimitsDecidedWarningTest, FiresWhenMostTestedMutantsEndedOomOrTimeout) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "executor/common/atomic_file.h"
 #include "executor/common/fast_json.h"
 
 namespace mutcell {
@@ -389,32 +390,14 @@ std::string JournalLine(const ResultRecord& r) {
 
 bool LoadJournal(const std::string& path, JournalContents* out, std::string* err) {
   *out = JournalContents{};
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  std::string text;
+  if (!ReadWholeFile(path, &text, err)) {
     if (errno == ENOENT) return true;
-    *err = path + ": cannot open the journal: " + std::strerror(errno);
+    *err = path + ": cannot read the journal: " + std::strerror(errno);
     return false;
   }
-  std::string text;
-  struct stat st;
-  if (fstat(fd, &st) == 0 && st.st_size > 0) {
-    text.reserve(static_cast<size_t>(st.st_size));
-    // A result record is over 200 bytes: room for all without regrowing.
-    out->results.reserve(std::min<size_t>(static_cast<size_t>(st.st_size) / 200 + 1, size_t{1} << 20));
-  }
-  char buf[65536];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *err = path + ": cannot read the journal: " + std::strerror(errno);
-      close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
+  // A result record is over 200 bytes: room for all without regrowing.
+  out->results.reserve(std::min<size_t>(text.size() / 200 + 1, size_t{1} << 20));
 
   // One pass over the lines; an unterminated tail is a line too (a record
   // cut just before its newline is whole and kept). A line that is not a
