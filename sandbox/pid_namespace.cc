@@ -175,10 +175,12 @@ pid_t ForkIsolated(ChildNamespace* ns) {
   return pid;
 }
 
-std::string DescribePidNamespaces() {
+std::string DescribePidNamespaces(bool* isolated) {
+  *isolated = false;
   if (g_mode == PidNamespaceMode::kOff)
     return "off (pid_namespace = \"off\"): mutants share mutcell's PID namespace and can signal it";
   Decide();
+  *isolated = g_way != ChildNamespace::kNone;
   switch (g_way) {
     case ChildNamespace::kPid:
       return "each mutant and each zygote is PID 1's child of its own PID namespace (CLONE_NEWPID): it cannot "

@@ -42,6 +42,7 @@ bool EnterNamespaceInChild(ChildNamespace ns);
 
 /// For `mutcell doctor`: which way ForkIsolated takes here and what that
 /// means for a mutant, or why there is none (probed with a throwaway child).
-std::string DescribePidNamespaces();
+/// *isolated: whether mutants get a PID namespace.
+std::string DescribePidNamespaces(bool* isolated);
 
 }  // namespace mutcell

@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -35,12 +35,9 @@ struct ChildFailure {
   int error;  // errno
 };
 
-constexpr const char* kStageNames[] = {"set up the child process",
-                                       "join the cell",
-                                       "open /dev/null",
-                                       "open the output file",
-                                       "chdir",
-                                       "exec",
+constexpr const char* kStageNames[] = {"set up the child process", "join the cell",
+                                       "open /dev/null",           "open the output file",
+                                       "chdir",                    "exec",
                                        "switch to the invoking user (sudo mode)"};
 enum Stage { kSetup, kJoin, kDevNull, kOutput, kChdir, kExec, kDrop };
 
@@ -144,7 +141,7 @@ bool ResetSignals() {
     int status = 0;
     pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0 && errno == EINTR) continue;
-    if (pid < 0) _exit(126);    // no child left without the test's status: cannot happen
+    if (pid < 0) _exit(126);  // no child left without the test's status: cannot happen
     if (pid != test) continue;  // an orphan of the test
     ssize_t ignored = write(status_fd, &status, sizeof status);
     (void)ignored;

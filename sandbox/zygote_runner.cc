@@ -10,12 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
+#include <chrono>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "sandbox/cell.h"
 #include "sandbox/pid_namespace.h"
@@ -35,17 +35,17 @@ struct ZygoteRunner::Zygote {
   pid_t pid = 0;
   int fd = -1;
   bool ready = false;
-  bool retiring = false;  // a successor was started for it
-  bool draining = false;  // shutdown sent: serves no new attempts
+  bool retiring = false;   // a successor was started for it
+  bool draining = false;   // shutdown sent: serves no new attempts
   bool dead = false;
-  bool eof = false;  // its end of the socket is closed: stop polling it
+  bool eof = false;        // its end of the socket is closed: stop polling it
   uint64_t ready_rss = 0, last_rss = 0, served = 0;
-  uint64_t assigned = 0;  // run requests sent (served lags behind by the ones in flight)
+  uint64_t assigned = 0;   // run requests sent (served lags behind by the ones in flight)
   std::string buf;
   std::string ended;
-  std::map<uint64_t, Cell*> inflight;        // token → cell, until "exited"
-  std::map<uint64_t, uint64_t> rss_at_fork;  // token → zygote RSS when it forked
-  std::unique_ptr<Cell> cell;                // its own cgroup, when the runner has a backend
+  std::map<uint64_t, Cell*> inflight;          // token → cell, until "exited"
+  std::map<uint64_t, uint64_t> rss_at_fork;    // token → zygote RSS when it forked
+  std::unique_ptr<Cell> cell;                  // its own cgroup, when the runner has a backend
 };
 
 namespace {
@@ -103,9 +103,7 @@ bool UintField(const nlohmann::json& j, const char* key, uint64_t* out) {
 
 ZygoteRunner::ZygoteRunner(ZygoteOptions opts) : opts_(std::move(opts)), next_generation_(opts_.first_generation) {}
 
-ZygoteRunner::~ZygoteRunner() {
-  Shutdown();
-}
+ZygoteRunner::~ZygoteRunner() { Shutdown(); }
 
 bool ZygoteRunner::Spawn(std::string* err) {
   int sv[2];
@@ -159,7 +157,7 @@ bool ZygoteRunner::Spawn(std::string* err) {
     if (!in_namespace && getppid() != parent) _exit(127);
     setpgid(0, 0);
     if (cell && !cell->JoinFromChild()) _exit(kChildJoinFailed);  // before it allocates anything
-    if (CurrentRunAs().active) {                                  // sudo mode: the fork server is the user's
+    if (CurrentRunAs().active) {  // sudo mode: the fork server is the user's
       if (!DropToRunAsInChild()) _exit(127);
       prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
       if (!in_namespace && getppid() != parent) _exit(127);
@@ -277,7 +275,7 @@ bool ZygoteRunner::Start(uint64_t token, const RunRequest& req, Cell* cell, std:
     *err = "zygote: none is available (" + std::to_string(failed_warmups_) + " failed to warm up)";
     return false;
   }
-  nlohmann::json msg = {{"type", "run"},      {"id", token},    {"mutant", req.name},
+  nlohmann::json msg = {{"type", "run"},   {"id", token},     {"mutant", req.name},
                         {"tests", req.tests}, {"env", req.env}, {"cgroup_procs", cell->ProcsFiles()}};
   if (!req.log_path.empty()) msg["output"] = req.log_path;
   if (!req.failure_report.empty()) msg["failure_report"] = req.failure_report;
@@ -525,9 +523,8 @@ void ZygoteRunner::MaybeRecycle(Zygote& z) {
     else
       why = std::to_string(z.assigned) + " of recycle_after " + std::to_string(opts_.recycle_after) +
             " children assigned";
-    spdlog::info(
-        "zygote generation {}: {} served, {} MiB (ready at {} MiB): recycled because {}; warming its successor",
-        z.generation, z.served, z.last_rss >> 20, z.ready_rss >> 20, why);
+    spdlog::info("zygote generation {}: {} served, {} MiB (ready at {} MiB): recycled because {}; warming its successor",
+                 z.generation, z.served, z.last_rss >> 20, z.ready_rss >> 20, why);
     std::string err;
     if (!Spawn(&err)) spdlog::error("cannot start a zygote: {}", err);
   }

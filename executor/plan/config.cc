@@ -76,11 +76,13 @@ class Applier {
       else if (k == "require_cells") ok = Bool(node, name, &cfg_->require_cells);
       else if (k == "as_root") ok = Bool(node, name, &cfg_->as_root);
       else if (k == "test_order") ok = TestOrderKey(node, name);
+      else if (k == "pid_namespace") ok = PidNamespaceKey(node, name);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, cell_cpu, timeout_s, kill_grace_s, "
                 "stop_grace_s, max_attempts, backend, argv, env, python, strategy, strategy_check, recycle_after, "
-                "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root, test_order)";
+                "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root, test_order, "
+                "pid_namespace)";
         ok = false;
       }
       if (!ok) return false;
@@ -186,6 +188,14 @@ class Applier {
     if (s != "pytest-main" && s != "collected")
       return Fail(n, name, Quote(s) + " is not a strategy (pytest-main or collected)");
     cfg_->strategy = s;
+    return true;
+  }
+
+  bool PidNamespaceKey(const toml::node& n, const std::string& name) {
+    std::string s;
+    if (!String(n, name, &s, false)) return false;
+    if (s != "auto" && s != "off") return Fail(n, name, Quote(s) + " is not a pid_namespace setting (auto or off)");
+    cfg_->pid_namespace = s;
     return true;
   }
 
