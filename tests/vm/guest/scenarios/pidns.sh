@@ -131,7 +131,7 @@ check "zygote mode: mutcell mutmut exited 0 in its unit (exit $UNIT_RC, result '
 check "zygote mode: backend v2 (journal says '$backend')" [ "$backend" = v2 ]
 check "zygote mode: mutants got a PID namespace (no warning)" bash -c "! grep -q 'no PID namespace' '$out'"
 check "zygote mode: no zygote was lost" bash -c "! grep -q 'running mutants will be retried' '$out'"
-"$mc" report --state-dir .mc-zygote --format json >"$RESULTS/pidns-zygote-report.json" 2>&1
+"$mc" report --state-dir .mc-zygote --format json >"$RESULTS/pidns-zygote-report.json" 2>"$RESULTS/pidns-zygote-report.err"
 python3 - "$RESULTS/pidns-zygote-report.json" >"$RESULTS/pidns-zygote-verdicts.txt" <<'PY'
 import json, sys
 for r in json.load(open(sys.argv[1])):
