@@ -692,6 +692,7 @@ class Server:
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.pid = os.getpid()
         self.namespaced = in_own_pid_namespace()  # pids reported translated (see outside_pid)
+        self.shown: dict[int, int] = {}         # pid -> as reported (mutcell's numbering)
         self.spare: tuple[int, int] | None = None  # (pid, write end of its request pipe)
         self.spare_wanted = True                # cleared by a failed fork until the next run
 
@@ -858,6 +859,7 @@ class Server:
         shown = outside_pid(pid) if self.namespaced else pid
         if shown <= 0:
             raise ProtocolError(f"cannot translate child pid {pid} out of the zygote's PID namespace")
+        self.shown[pid] = shown
         self.chan.send({"type": "started", "id": req["id"], "pid": shown, "rss_bytes": zygote_rss,
                         "served": self.served})
 
@@ -880,7 +882,7 @@ class Server:
                     os.close(self.spare[1])  # it died waiting: the next fork makes another
                     self.spare = None
                 continue
-            msg = {"type": "exited", "id": rid, "pid": pid, "exit_code": None, "signal": None,
+            msg = {"type": "exited", "id": rid, "pid": self.shown.pop(pid, pid), "exit_code": None, "signal": None,
                    "maxrss_bytes": ru.ru_maxrss * 1024, "utime_s": round(ru.ru_utime, 6),
                    "stime_s": round(ru.ru_stime, 6)}
             if os.WIFSIGNALED(status):
