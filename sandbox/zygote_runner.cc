@@ -187,6 +187,30 @@ bool ZygoteRunner::Spawn(std::string* err) {
 }
 
 bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
+  for (int attempt = 1;; ++attempt) {
+    bool killed = false;
+    if (WaitReady(timeout_s, &killed, err)) return true;
+    // A warm-up killed by a signal from outside (an OOM killer above our
+    // cgroups, a CI agent, an operator) is the environment's doing, not the
+    // project's: tried again with back-off, as later generations are. An exit
+    // (an import error), a timeout or an interrupt is reported at once.
+    if (!killed || attempt >= opts_.max_failed_warmups) return false;
+    const double wait = opts_.warmup_backoff_s * static_cast<double>(uint64_t{1} << (attempt - 1));
+    spdlog::warn("{}; starting a new zygote in {:.1f} s (attempt {} of {})", *err, wait, attempt + 1,
+                 opts_.max_failed_warmups);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
+    while (std::chrono::steady_clock::now() < until) {
+      if (opts_.should_stop && opts_.should_stop()) {
+        *err = "the zygote did not start: interrupted during warm-up";
+        return false;
+      }
+      struct timespec ts = {0, 50 * 1000 * 1000};
+      ppoll(nullptr, 0, &ts, opts_.wait_mask);  // the interrupts get through here
+    }
+  }
+}
+
+bool ZygoteRunner::WaitReady(double timeout_s, bool* killed, std::string* err) {
   if (!Spawn(err)) return false;
   Zygote& z = *zygotes_.back();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
@@ -207,6 +231,7 @@ bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
     if (!z.dead && waitpid(z.pid, &status, WNOHANG) == z.pid) {
       ReadFrom(z);
       z.pid = 0;
+      *killed = WIFSIGNALED(status);
       Fail(z, DescribeStatus(status) + " during warm-up");
       Reaped(z);
     }

@@ -69,7 +69,9 @@ class ZygoteRunner : public Runner {
   ~ZygoteRunner() override;
 
   /// Starts generation 1 and waits (up to `timeout_s`) until it is ready.
-  /// False with *err (its exit status and log path) if it never gets there.
+  /// A zygote killed by a signal during its warm-up is replaced (with the
+  /// warm-up back-off, up to max_failed_warmups zygotes). False with *err (its
+  /// exit status and log path) if none gets there.
   bool StartAndWaitReady(double timeout_s, std::string* err);
 
   bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) override;
@@ -92,6 +94,9 @@ class ZygoteRunner : public Runner {
  private:
   struct Zygote;
   bool Spawn(std::string* err);
+  /// One zygote's warm-up for StartAndWaitReady; *killed: it died of a signal
+  /// it was not sent by us.
+  bool WaitReady(double timeout_s, bool* killed, std::string* err);
   void ReadFrom(Zygote& z);
   bool HandleMessage(Zygote& z, const std::string& body, std::string* why);
   /// Ends `z`; its attempts in flight end as errors. `blame_unknown`: it died

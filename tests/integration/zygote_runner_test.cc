@@ -195,6 +195,32 @@ TEST_F(ZygoteRunnerTest, ZygotesThatNeverGetReadyAreReportedNotFatal) {
   }
 }
 
+TEST_F(ZygoteRunnerTest, AZygoteKilledDuringItsWarmUpIsReplacedButOneThatExitsIsNot) {
+  // Killed from outside during warm-up (the environment): a new zygote takes
+  // over, and mutants run on it. Before: the run stopped at once (exit 1).
+  Make("kill-self-before-ready");
+  std::string err;
+  ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;
+  RunExit a = RunOne(1, 0);
+  EXPECT_TRUE(a.error.empty()) << a.error;
+  EXPECT_EQ(a.zygote_generation, 2);
+  ASSERT_EQ(runner_->Generations().size(), 2u);
+  EXPECT_NE(runner_->Generations()[0].ended.find("Killed"), std::string::npos) << runner_->Generations()[0].ended;
+
+  // Killed every time: given up after max_failed_warmups zygotes.
+  Make("kill-self-before-ready");
+  setenv("MUTCELL_FAKE_BAD_GENERATIONS", "1000", 1);
+  EXPECT_FALSE(runner_->StartAndWaitReady(20, &err));
+  EXPECT_NE(err.find("did not start"), std::string::npos) << err;
+  EXPECT_EQ(runner_->Generations().size(), 3u);
+
+  // An exit before ready is the project's (an import error): not retried.
+  Make("exit-before-ready");
+  setenv("MUTCELL_FAKE_BAD_GENERATIONS", "1000", 1);
+  EXPECT_FALSE(runner_->StartAndWaitReady(20, &err));
+  EXPECT_EQ(runner_->Generations().size(), 1u);
+}
+
 TEST_F(ZygoteRunnerTest, RecyclingReplacesTheZygoteAfterExactlyTheConfiguredCount) {
   Make("good", /*recycle_after=*/3);
   std::string err;

@@ -18,6 +18,7 @@ Environment:
     unknown-id          ready; answers the first run with "exited" for id 999999
     never-ready         sleeps without sending anything
     exit-before-ready   exits 3 at once
+    kill-self-before-ready  SIGKILLs itself before ready (killed from outside during warm-up)
     die-on-run:K        exits 1 when the K-th run arrives (after K-1 served)
     kill-self-on-run:K  dies by a signal when the K-th run arrives (SIGKILL; as PID 1
                         of its own PID namespace, where that is dropped, a segfault)
@@ -105,6 +106,8 @@ def main() -> int:
 
     if behaviour == "exit-before-ready":
         return z.EXIT_WARMUP
+    if behaviour == "kill-self-before-ready":
+        os.kill(os.getpid(), signal.SIGKILL)
     if behaviour == "never-ready":
         while True:
             time.sleep(60)
