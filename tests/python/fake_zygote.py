@@ -18,7 +18,8 @@ Environment:
     unknown-id          ready; answers the first run with "exited" for id 999999
     never-ready         sleeps without sending anything
     exit-before-ready   exits 3 at once
-    kill-self-before-ready  SIGKILLs itself before ready (killed from outside during warm-up)
+    kill-self-before-ready  SIGKILLs itself before ready (killed from outside during warm-up;
+                        only without a PID namespace: as PID 1 of its own, SIGKILL to itself is dropped)
     die-on-run:K        exits 1 when the K-th run arrives (after K-1 served)
     kill-self-on-run:K  dies by a signal when the K-th run arrives (SIGKILL; as PID 1
                         of its own PID namespace, where that is dropped, a segfault)
