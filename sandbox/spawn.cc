@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sandbox/cell.h"
+#include "sandbox/pid_namespace.h"
 #include "sandbox/run_as.h"
 
 extern char** environ;
@@ -91,10 +92,14 @@ bool ResetSignals() {
 // The test's half of the child, from its own set-up to exec. Async-signal-safe calls only.
 [[noreturn]] void ExecTest(int pipe_fd, const char* cwd, const char* out_path, char* const* argv, char** envp);
 
-// The child, from fork to exec. Async-signal-safe calls only. `in_namespace`:
-// it is PID 1 of a fresh PID namespace (getppid() is 0 there).
-[[noreturn]] void RunChild(pid_t parent, bool in_namespace, int status_fd, Cell* cell, int pipe_fd, const char* cwd,
+// The child, from fork to exec. Async-signal-safe calls only. `ns` other
+// than kNone: it is PID 1 of a fresh PID namespace (getppid() is 0 there).
+[[noreturn]] void RunChild(pid_t parent, ChildNamespace ns, int status_fd, Cell* cell, int pipe_fd, const char* cwd,
                            const char* out_path, char* const* argv, char** envp) {
+  const bool in_namespace = ns != ChildNamespace::kNone;
+  // The uid and gid maps of a user namespace first: until they exist the
+  // child is nobody, which could join no cell.
+  if (!EnterNamespaceInChild(ns)) Fail(pipe_fd, kSetup);
   // Own process group: signals for mutcell's terminal do not reach the test,
   // and the none backend tracks the cell by this group.
   if (setpgid(0, 0) != 0) Fail(pipe_fd, kSetup);
@@ -166,9 +171,6 @@ bool ResetSignals() {
   Fail(pipe_fd, kExec);
 }
 
-// Whether CLONE_NEWPID works here: 0 not tried yet, 1 yes, -1 no (tried once per process).
-int g_pid_namespaces = 0;
-
 }  // namespace
 
 pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err, int* status_fd) {
@@ -210,30 +212,15 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err, int* st
   int status_pipe[2] = {-1, -1};
   if (status_fd != nullptr) {
     *status_fd = -1;
-    if (g_pid_namespaces >= 0 && pipe2(status_pipe, O_CLOEXEC) != 0) status_pipe[0] = status_pipe[1] = -1;
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) status_pipe[0] = status_pipe[1] = -1;
   }
-  pid_t pid = -1;
-  bool in_namespace = false;
-  if (status_pipe[0] >= 0) {
-    // A raw clone, like fork but into a new PID namespace (glibc has no
-    // fork-like wrapper for it); the child runs only async-signal-safe code.
-    pid = static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-    if (pid < 0 && (errno == EPERM || errno == EINVAL || errno == ENOSYS || errno == EUSERS)) {
-      if (g_pid_namespaces == 0)
-        spdlog::warn("no PID namespace for mutants ({}): a mutant can signal mutcell (needs root or "
-                     "CAP_SYS_ADMIN); interrupts sent from inside a cell are still ignored",
-                     std::strerror(errno));
-      g_pid_namespaces = -1;
-      close(status_pipe[0]);
-      close(status_pipe[1]);
-      status_pipe[0] = status_pipe[1] = -1;
-      pid = fork();
-    } else if (pid >= 0) {
-      g_pid_namespaces = 1;
-      in_namespace = true;
-    }
-  } else {
-    pid = fork();
+  ChildNamespace ns = ChildNamespace::kNone;
+  // Only a caller that takes the test's status from the init gets one.
+  pid_t pid = status_pipe[0] >= 0 ? ForkIsolated(&ns) : fork();
+  if (pid > 0 && ns == ChildNamespace::kNone && status_pipe[0] >= 0) {
+    close(status_pipe[0]);
+    close(status_pipe[1]);
+    status_pipe[0] = status_pipe[1] = -1;
   }
   if (pid < 0) {
     *err = std::string("spawn: fork: ") + std::strerror(errno);
@@ -250,7 +237,7 @@ pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err, int* st
   if (pid == 0) {
     close(pipe_fds[0]);
     if (status_pipe[0] >= 0) close(status_pipe[0]);
-    RunChild(parent, in_namespace, status_pipe[1], cell, pipe_fds[1], cwd, out_path, argv.data(), envp.data());
+    RunChild(parent, ns, status_pipe[1], cell, pipe_fds[1], cwd, out_path, argv.data(), envp.data());
   }
   close(pipe_fds[1]);
   if (status_pipe[1] >= 0) close(status_pipe[1]);

@@ -26,12 +26,14 @@ struct SpawnRequest {
 /// exec failed (reported through a close-on-exec pipe, so *err names errno).
 ///
 /// With `status_fd`, the test is put out of the reach of its own signals:
-/// where PID namespaces work (root or CAP_SYS_ADMIN) the returned pid is a
-/// tiny init of a fresh PID namespace (in the cell too) whose PID 2 is the
-/// test, so the test sees neither mutcell nor any process outside; the init
+/// where PID namespaces work (ForkIsolated: as root, or as any user inside
+/// an unprivileged user namespace) the returned pid is a tiny init of a
+/// fresh PID namespace (in the cell too) whose PID 2 is the test, so the
+/// test can signal neither mutcell nor any process outside; the init
 /// writes the test's wait status (an int) to *status_fd, which the caller
 /// reads after reaping the init and closes. Where they do not work (warned
-/// once), *status_fd is -1 and the pid is the test itself, as without it.
+/// once) or pid_namespace is off, *status_fd is -1 and the pid is the test
+/// itself, as without it.
 pid_t SpawnInCell(const SpawnRequest& req, Cell* cell, std::string* err, int* status_fd = nullptr);
 
 }  // namespace mutcell

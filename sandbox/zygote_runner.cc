@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sandbox/cell.h"
+#include "sandbox/pid_namespace.h"
 #include "sandbox/run_as.h"
 
 namespace mutcell {
@@ -133,7 +134,11 @@ bool ZygoteRunner::Spawn(std::string* err) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t parent = getpid();
-  pid_t pid = fork();
+  // PID 1 of its own PID namespace where the kernel allows one: the
+  // zygote's children (the mutants) then cannot address mutcell, and cannot
+  // SIGKILL/SIGSTOP the zygote (their init), which also reaps their orphans.
+  ChildNamespace ns = ChildNamespace::kNone;
+  pid_t pid = ForkIsolated(&ns);
   if (pid < 0) {
     *err = std::string("fork: ") + std::strerror(errno);
     close(sv[0]);
@@ -141,16 +146,21 @@ bool ZygoteRunner::Spawn(std::string* err) {
     return false;
   }
   if (pid == 0) {
+    // A raw clone when in a namespace: async-signal-safe calls only until exec.
+    if (!EnterNamespaceInChild(ns)) _exit(kChildSetupFailed);
     // The zygote must not outlive mutcell, and gets signals back to default
-    // (mutcell blocks its own while it waits).
+    // (mutcell blocks its own while it waits). In a namespace getppid() is 0:
+    // a mutcell that died before the prctl leaves a zygote that the next
+    // run's clean-up of dead runs' cgroups kills.
+    const bool in_namespace = ns != ChildNamespace::kNone;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
+    if (!in_namespace && getppid() != parent) _exit(127);
     setpgid(0, 0);
     if (cell && !cell->JoinFromChild()) _exit(kChildJoinFailed);  // before it allocates anything
     if (CurrentRunAs().active) {  // sudo mode: the fork server is the user's
       if (!DropToRunAsInChild()) _exit(127);
       prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
-      if (getppid() != parent) _exit(127);
+      if (!in_namespace && getppid() != parent) _exit(127);
     }
     sigset_t none;
     sigemptyset(&none);
@@ -170,7 +180,8 @@ bool ZygoteRunner::Spawn(std::string* err) {
   z->pid = pid;
   z->fd = sv[0];
   z->cell = std::move(cell);
-  spdlog::debug("zygote generation {} started (pid {})", generation, pid);
+  spdlog::debug("zygote generation {} started (pid {}{})", generation, pid,
+                ns == ChildNamespace::kNone ? "" : ", PID 1 of its own PID namespace");
   zygotes_.push_back(std::move(z));
   return true;
 }

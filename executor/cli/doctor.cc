@@ -20,6 +20,7 @@
 #include "sandbox/backends.h"
 #include "sandbox/cgroup_files.h"
 #include "sandbox/delegation.h"
+#include "sandbox/pid_namespace.h"
 #include "sandbox/run_as.h"
 
 extern char** environ;
@@ -254,6 +255,7 @@ DoctorEnv DoctorEnv::Real() {
     return true;
   };
   env.getenv = [](const char* n) -> const char* { return std::getenv(n); };
+  env.pid_namespaces = DescribePidNamespaces;
   return env;
 }
 
@@ -303,6 +305,14 @@ int RunDoctorWith(const DoctorEnv& env, std::ostream& out) {
       problem("cells get no CPU control: a mutant with many processes can take the CPUs from its neighbours "
               "and make them time out");
     }
+  }
+  if (env.pid_namespaces) {
+    bool isolated = false;
+    const std::string pidns = env.pid_namespaces(&isolated);
+    out << "pid ns:   " << pidns << "\n";
+    if (!isolated)
+      problem("mutants share mutcell's PID namespace: a hostile mutant can SIGKILL or SIGSTOP mutcell and end "
+              "or freeze the run");
   }
   if (name == "none") {
     problem("cells cannot be fenced by cgroups; a runaway mutant is only noticed by sampling");

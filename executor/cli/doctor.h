@@ -48,6 +48,9 @@ struct DoctorEnv {
   std::function<bool(DelegationFacts* out)> delegation;
   /// The environment (SUDO_UID/SUDO_GID for sudo mode). Null: empty.
   std::function<const char*(const char*)> getenv;
+  /// Whether mutants get their own PID namespace and what that means
+  /// (sandbox/pid_namespace.h). Null: not asked.
+  std::function<std::string(bool* isolated)> pid_namespaces;
   /// Prefix for /.dockerenv and /run/.containerenv (container detection).
   std::string fs_root;
 

@@ -118,6 +118,22 @@ TEST_F(DoctorFake, CellsWithoutCpuControlAreAProblem) {
   EXPECT_NE(Out().find("problem: cells get no CPU control"), std::string::npos) << Out();
 }
 
+TEST_F(DoctorFake, MutantsWithoutAPidNamespaceAreAProblem) {
+  env_.pid_namespaces = [](bool* isolated) {
+    *isolated = true;
+    return std::string("each mutant in its own PID namespace (fake)");
+  };
+  EXPECT_EQ(Run(), kDoctorOk) << Out();
+  EXPECT_NE(Out().find("pid ns:   each mutant in its own PID namespace (fake)"), std::string::npos) << Out();
+  env_.pid_namespaces = [](bool* isolated) {
+    *isolated = false;
+    return std::string("NONE: user namespaces are off (fake)");
+  };
+  EXPECT_EQ(Run(), kDoctorProblems) << Out();
+  EXPECT_NE(Out().find("pid ns:   NONE: user namespaces are off (fake)"), std::string::npos) << Out();
+  EXPECT_NE(Out().find("problem: mutants share mutcell's PID namespace"), std::string::npos) << Out();
+}
+
 TEST_F(DoctorFake, SaysWhetherItIsSudoModeAndWhetherItWouldAskSystemdForAScope) {
   EXPECT_EQ(Run(), kDoctorOk) << Out();
   EXPECT_NE(Out().find("run as:   uid 1000 (not root"), std::string::npos) << Out();
@@ -280,6 +296,7 @@ TEST(DoctorRealMachine, NamesTheRealBackendAndLimits) {
   std::cout << o;
   EXPECT_TRUE(rc == kDoctorOk || rc == kDoctorProblems);
   EXPECT_NE(o.find("backend:  " + expected + " "), std::string::npos) << o;
+  EXPECT_NE(o.find("pid ns:   "), std::string::npos) << o;
   EXPECT_NE(o.find("host " + FormatSize(facts.mem_total)), std::string::npos) << o;
   std::string cg = std::string("cgroup ") + CgroupVersionName(facts.cgroup_version);
   if (facts.cgroup_version != CgroupVersion::kNone) {

@@ -26,6 +26,7 @@
 #include "executor/shard/shard.h"
 #include "limits/size.h"
 #include "sandbox/delegation.h"
+#include "sandbox/pid_namespace.h"
 #include "sandbox/run_as.h"
 #include "version.h"
 
@@ -58,6 +59,7 @@ struct Overrides {
   std::string shard;  ///< --shard text, resolved by ResolveShard
   bool require_cells = false;
   bool as_root = false;
+  std::string pid_namespace;
   double fail_under = -1;
   int64_t max_survived = -1;
 };
@@ -110,6 +112,10 @@ void AddRunOptions(CLI::App* cmd, Overrides* o) {
                 "Exit 2 instead of falling back to backend none (no cgroup cells) (config require_cells)");
   cmd->add_flag("--as-root", o->as_root,
                 "Under sudo: run preparation and tests as root, not as SUDO_UID (config as_root)");
+  cmd->add_option("--pid-namespace", o->pid_namespace,
+                  "auto: each mutant and zygote in its own PID namespace where the kernel allows one, so a mutant "
+                  "cannot signal mutcell; off: the host's view (default auto) (config pid_namespace)")
+      ->check(CLI::IsMember({"auto", "off"}));
   AddGateOptions(cmd, &o->fail_under, &o->max_survived);
 }
 
@@ -205,6 +211,8 @@ bool ResolveConfig(const Overrides& o, Config* cfg) {
   if (o.max_survived >= 0) cfg->max_survived = static_cast<uint64_t>(o.max_survived);
   if (o.require_cells) cfg->require_cells = true;
   if (o.as_root) cfg->as_root = true;
+  if (!o.pid_namespace.empty()) cfg->pid_namespace = o.pid_namespace;
+  SetPidNamespaceMode(cfg->pid_namespace == "off" ? PidNamespaceMode::kOff : PidNamespaceMode::kAuto);
   return true;
 }
 

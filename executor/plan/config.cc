@@ -82,11 +82,14 @@ class Applier {
       else if (k == "test_order")
         ok =
             OneOf(node, name, {"killer-first", "fastest"}, "a test order (killer-first or fastest)", &cfg_->test_order);
+      else if (k == "pid_namespace")
+        ok = OneOf(node, name, {"auto", "off"}, "a pid_namespace setting (auto or off)", &cfg_->pid_namespace);
       else {
         *err_ = Where(path_, key.source()) + ": unknown key " + Quote(name) +
                 " (known: state_dir, jobs, cell_memory, memory_budget, cell_pids, cell_cpu, timeout_s, kill_grace_s, "
                 "stop_grace_s, max_attempts, backend, argv, env, python, strategy, strategy_check, recycle_after, "
-                "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root, test_order)";
+                "recycle_memory, recycle_growth, log_limit, oom_exit_code, require_cells, as_root, test_order, "
+                "pid_namespace)";
         ok = false;
       }
       if (!ok) return false;

@@ -28,6 +28,7 @@ struct Config {
   std::string backend = "auto";             ///< auto, v2, v1, none
   bool require_cells = false;               ///< refuse (exit 2) instead of falling back to backend none
   bool as_root = false;                     ///< under sudo: run preparation and tests as root, not SUDO_UID
+  std::string pid_namespace = "auto";       ///< auto (each mutant and zygote in its own PID namespace) or off
   std::vector<std::string> argv;            ///< default command of plan lines without argv
   std::map<std::string, std::string> env;   ///< default extra environment
 

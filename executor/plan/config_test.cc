@@ -239,7 +239,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"memory_budget = \"12XB\"", ":2:17: ", "memory_budget: size '12XB' has an unknown unit"},
         BadValue{"cell_memory = \"Auto\"", ":2:15: ", "is not a number"},
         BadValue{"require_cells = \"yes\"", ":2:17: ", "require_cells: expected true or false, not a string"},
-        BadValue{"as_root = 1", ":2:11: ", "as_root: expected true or false, not an integer"}));
+        BadValue{"as_root = 1", ":2:11: ", "as_root: expected true or false, not an integer"},
+        BadValue{"pid_namespace = \"on\"", ":2:17: ",
+                 "pid_namespace: \"on\" is not a pid_namespace setting (auto or off)"},
+        BadValue{"pid_namespace = false", ":2:17: ", "pid_namespace: expected a string, not a boolean"}));
 
 TEST_F(ConfigFileTest, CellMemoryAutoAndBudget) {
   ASSERT_EQ(Load("cell_memory = \"auto\"\nmemory_budget = \"4G\"\n"), "");
@@ -289,6 +292,12 @@ TEST_F(ConfigFileTest, ReadsThePrivilegeKeys) {
   ASSERT_EQ(Load("require_cells = true\nas_root = true\n"), "");
   EXPECT_TRUE(cfg_.require_cells);
   EXPECT_TRUE(cfg_.as_root);
+}
+
+TEST_F(ConfigFileTest, ReadsThePidNamespaceSetting) {
+  EXPECT_EQ(cfg_.pid_namespace, "auto");
+  ASSERT_EQ(Load("pid_namespace = \"off\"\n"), "");
+  EXPECT_EQ(cfg_.pid_namespace, "off");
 }
 
 TEST(ConfigFingerprintTest, ChangesWithVerdictSettingsOnly) {

@@ -77,7 +77,7 @@ def log(msg: str) -> None:
 
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-_statm_fd = -1  # /proc/<zygote>/statm, opened once: read before every fork
+_statm_fd = -1  # the zygote's /proc/self/statm, opened once: read before every fork
 
 
 def rss_bytes() -> int:
@@ -85,7 +85,9 @@ def rss_bytes() -> int:
     global _statm_fd
     try:
         if _statm_fd < 0:
-            _statm_fd = os.open(f"/proc/{os.getpid()}/statm", os.O_RDONLY | os.O_CLOEXEC)
+            # self, not getpid(): as PID 1 of its own PID namespace the
+            # zygote's getpid() is 1, which in /proc (the host's) is init.
+            _statm_fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
         # pread from 0: the kernel renders the numbers afresh on every read.
         return int(os.pread(_statm_fd, 256, 0).split()[1]) * _PAGE_SIZE
     except (OSError, ValueError, IndexError):
@@ -627,6 +629,49 @@ def saved_stdio_fds(session) -> tuple[int, ...]:
     return tuple(fds)
 
 
+# ------------------------------------------------------- PID namespace
+
+
+def in_own_pid_namespace() -> bool:
+    """Whether mutcell started this zygote as PID 1 of its own PID namespace:
+    /proc is still the host's, so its pid there differs from getpid()."""
+    try:
+        return int(os.readlink("/proc/self")) != os.getpid()
+    except (OSError, ValueError):
+        return False
+
+
+def outside_pid(pid: int) -> int:
+    """`pid` (of a child, as this namespace numbers it) as mutcell and /proc
+    number it: a pidfd's fdinfo gives the pid in the namespace of the /proc
+    it is read from (Linux 5.3). 0 where that fails."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return 0
+    try:
+        with open(f"/proc/self/fdinfo/{fd}", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    finally:
+        os.close(fd)
+    return 0
+
+
+def check_pid_translation() -> str:
+    """'' when pids can be reported in mutcell's numbering (always, outside a
+    namespace), else why not."""
+    if not in_own_pid_namespace():
+        return ""
+    if outside_pid(os.getpid()) != int(os.readlink("/proc/self")):
+        return ("in its own PID namespace but cannot translate its children's pids for mutcell "
+                "(needs Linux 5.3 and Python 3.9 for pidfd_open); set pid_namespace = \"off\"")
+    return ""
+
+
 # ------------------------------------------------------------- serve loop
 
 
@@ -646,6 +691,8 @@ class Server:
         self.eof = False                        # the peer closed after shutdown
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.pid = os.getpid()
+        self.namespaced = in_own_pid_namespace()  # pids reported translated (see outside_pid)
+        self.shown: dict[int, int] = {}         # pid -> as reported (mutcell's numbering)
         self.spare: tuple[int, int] | None = None  # (pid, write end of its request pipe)
         self.spare_wanted = True                # cleared by a failed fork until the next run
 
@@ -808,11 +855,19 @@ class Server:
                 child_main(req, self.warm, self.strategy, self.child_close_fds())
         self.running[pid] = req["id"]
         self.served += 1
-        self.chan.send({"type": "started", "id": req["id"], "pid": pid, "rss_bytes": zygote_rss,
+        # mutcell's numbering: the none backend tracks the child's process group by it.
+        shown = outside_pid(pid) if self.namespaced else pid
+        if shown <= 0:
+            raise ProtocolError(f"cannot translate child pid {pid} out of the zygote's PID namespace")
+        self.shown[pid] = shown
+        self.chan.send({"type": "started", "id": req["id"], "pid": shown, "rss_bytes": zygote_rss,
                         "served": self.served})
 
     def reap(self) -> None:
-        while self.running or self.spare is not None:
+        # Every child, not only the ones it forked: as PID 1 of its own PID
+        # namespace the zygote inherits its mutants' orphans, and a zombie
+        # would hold a pid of the cell's pids.max until the zygote ends.
+        while True:
             try:
                 pid, status, ru = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
@@ -827,7 +882,7 @@ class Server:
                     os.close(self.spare[1])  # it died waiting: the next fork makes another
                     self.spare = None
                 continue
-            msg = {"type": "exited", "id": rid, "pid": pid, "exit_code": None, "signal": None,
+            msg = {"type": "exited", "id": rid, "pid": self.shown.pop(pid, pid), "exit_code": None, "signal": None,
                    "maxrss_bytes": ru.ru_maxrss * 1024, "utime_s": round(ru.ru_utime, 6),
                    "stime_s": round(ru.ru_stime, 6)}
             if os.WIFSIGNALED(status):
@@ -892,7 +947,10 @@ def main(argv: list[str]) -> int:
     except OSError:
         print(f"mutcell-zygote: fd {args.fd} is not open", file=sys.stderr)
         return EXIT_PROTOCOL
-    # mutcell owns interruption; its SIGTERM/SIGKILL ends us.
+    # mutcell owns interruption: it ends us with shutdown, EOF or SIGKILL
+    # (never SIGTERM: as PID 1 of its own PID namespace the zygote would not
+    # get a signal it has no handler for, and a handler would let its own
+    # mutants end it).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     chan = Channel(args.fd)
     os.set_inheritable(args.fd, False)
@@ -901,6 +959,11 @@ def main(argv: list[str]) -> int:
     os.dup2(logfd, 1)
     os.dup2(logfd, 2)
     os.close(logfd)
+
+    why = check_pid_translation()
+    if why:
+        log(why)
+        return EXIT_WARMUP
 
     start = time.monotonic()
     warm = Warm()

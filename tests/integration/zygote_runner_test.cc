@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "sandbox/cell.h"
+#include "sandbox/pid_namespace.h"
 #include "sandbox/runner.h"
 #include "sandbox/zygote_runner.h"
 #include "tests/integration/zygote_driver.h"
@@ -198,6 +199,12 @@ TEST_F(ZygoteRunnerTest, ZygotesThatNeverGetReadyAreReportedNotFatal) {
 TEST_F(ZygoteRunnerTest, AZygoteKilledDuringItsWarmUpIsReplacedButOneThatExitsIsNot) {
   // Killed from outside during warm-up (the environment): a new zygote takes
   // over, and mutants run on it. Before: the run stopped at once (exit 1).
+  // The fake kills itself, which as PID 1 of its own PID namespace would be
+  // dropped: these zygotes get none.
+  SetPidNamespaceMode(PidNamespaceMode::kOff);
+  struct Restore {
+    ~Restore() { SetPidNamespaceMode(PidNamespaceMode::kAuto); }
+  } restore;
   Make("kill-self-before-ready");
   std::string err;
   ASSERT_TRUE(runner_->StartAndWaitReady(20, &err)) << err;

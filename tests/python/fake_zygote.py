@@ -18,9 +18,11 @@ Environment:
     unknown-id          ready; answers the first run with "exited" for id 999999
     never-ready         sleeps without sending anything
     exit-before-ready   exits 3 at once
-    kill-self-before-ready  SIGKILLs itself before ready (killed from outside during warm-up)
+    kill-self-before-ready  SIGKILLs itself before ready (killed from outside during warm-up;
+                        only without a PID namespace: as PID 1 of its own, SIGKILL to itself is dropped)
     die-on-run:K        exits 1 when the K-th run arrives (after K-1 served)
-    kill-self-on-run:K  SIGKILLs itself when the K-th run arrives
+    kill-self-on-run:K  dies by a signal when the K-th run arrives (SIGKILL; as PID 1
+                        of its own PID namespace, where that is dropped, a segfault)
   MUTCELL_FAKE_RSS      reported rss_bytes at ready (default 50 MiB)
   MUTCELL_FAKE_GROWTH   added to the reported rss_bytes per child served (default 0)
   MUTCELL_FAKE_BAD_GENERATIONS  only generations up to this one misbehave (default: all)
@@ -197,6 +199,8 @@ def main() -> int:
                     return 1
                 if kill_on and served + 1 == kill_on:
                     os.kill(os.getpid(), signal.SIGKILL)
+                    import ctypes
+                    ctypes.string_at(0)  # still here: PID 1 of a namespace; a fault is never dropped
                 if behaviour == "unknown-id":
                     send({"type": "exited", "id": 999999, "pid": 1, "exit_code": 0, "signal": None,
                           "maxrss_bytes": 0, "utime_s": 0, "stime_s": 0})
@@ -206,7 +210,8 @@ def main() -> int:
                     child(msg)
                 served += 1
                 running[pid] = msg["id"]
-                send({"type": "started", "id": msg["id"], "pid": pid,
+                shown = z.outside_pid(pid) if z.in_own_pid_namespace() else pid
+                send({"type": "started", "id": msg["id"], "pid": shown,
                       "rss_bytes": rss + (served - 1) * growth, "served": served})
             else:
                 return z.EXIT_PROTOCOL

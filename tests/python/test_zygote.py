@@ -100,12 +100,13 @@ class Driver:
     """A fake mutcell: owns one end of the socketpair and the zygote process."""
 
     def __init__(self, project: Path, strategy: str, extra_env: dict | None = None,
-                 script: Path = ZYGOTE, extra_args: list[str] | None = None) -> None:
+                 script: Path = ZYGOTE, extra_args: list[str] | None = None,
+                 prefix: list[str] | None = None) -> None:
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ)
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), "--fd", str(theirs.fileno()), "--project", str(project),
+            [*(prefix or []), sys.executable, str(script), "--fd", str(theirs.fileno()), "--project", str(project),
              "--strategy", strategy, "--generation", "7", *(extra_args or [])],
             pass_fds=[theirs.fileno()], env=env, stderr=subprocess.PIPE)
         theirs.close()
@@ -172,6 +173,38 @@ def test_ready_reports_pid_memory_generation_and_protocol(project, strategy):
         d.send({"type": "stats"})
         stats = d.recv()
         assert stats["type"] == "stats" and stats["rss_bytes"] > 0 and stats["running"] == 0
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare(1) to start the zygote in a PID namespace of its own")
+def test_as_pid_1_of_its_own_namespace_it_reports_child_pids_as_proc_numbers_them(project, tmp_path):
+    """mutcell starts zygotes so; /proc stays the host's. The child blocks
+    on opening a FIFO named as its cell file, so it is alive while looked at."""
+    fifo = tmp_path / "cell.fifo"
+    os.mkfifo(fifo)
+    d = Driver(project, "collected", prefix=["unshare", "--pid", "--fork", "--kill-child"])
+    try:
+        ready = d.recv()
+        assert ready["type"] == "ready", ready
+        # Its own memory, not /proc/1's (the host's init): the same as a plain zygote's, roughly.
+        assert 8 << 20 < ready["rss_bytes"] < 1 << 30, ready
+        key = sorted(reference(project))[0]
+        d.send({"type": "run", "id": 1, "mutant": key, "tests": covering_tests(project, key),
+                "cgroup_procs": [str(fifo)]})
+        started = d.recv()
+        assert started["type"] == "started", started
+        status = Path(f"/proc/{started['pid']}/status").read_text()
+        nspid = next(line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:"))
+        assert len(nspid) == 2 and nspid[0] == str(started["pid"]), (
+            f"pid {started['pid']} is not the zygote's child as /proc numbers it: {status[:400]}")
+        with open(fifo, "rb"):
+            pass  # lets the child go on
+        exited = d.recv()
+        assert exited["type"] == "exited" and exited["pid"] == started["pid"], exited
         d.send({"type": "shutdown"})
         assert d.wait() == 0
     finally:

@@ -11,7 +11,7 @@
 # --build-dir: mutcell is `cmake --install DIR --prefix <staging>`, copied
 # into the guest's venv (bin/mutcell, share/mutcell). --wheel: `pip install
 # FILE` into the guest's venv. --scenario (repeatable; default: the ctest set,
-# scenarios/seed.sh, e2e.sh, ci.sh, nonroot.sh and leftover.sh): a bash script run as USER (default
+# scenarios/seed.sh, e2e.sh, ci.sh, nonroot.sh, leftover.sh and pidns.sh): a bash script run as USER (default
 # runner) with PAYLOAD, RESULTS, VENV, WHEELS in its environment (see
 # guest-run.sh); the repo's examples/ are in $PAYLOAD/examples. --out: where
 # the results go (default: a temporary directory, removed unless --keep):
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$build$wheel" ] || { echo "run-guest: --build-dir or --wheel is required" >&2; exit 2; }
-[ ${#scenarios[@]} -gt 0 ] || scenarios=("$here/scenarios/seed.sh" "$here/scenarios/e2e.sh" "$here/scenarios/ci.sh" "$here/scenarios/nonroot.sh" "$here/scenarios/leftover.sh")
+[ ${#scenarios[@]} -gt 0 ] || scenarios=("$here/scenarios/seed.sh" "$here/scenarios/e2e.sh" "$here/scenarios/ci.sh" "$here/scenarios/nonroot.sh" "$here/scenarios/leftover.sh" "$here/scenarios/pidns.sh")
 
 skip() { echo "run-guest: SKIP: $*" >&2; exit 77; }
 fail() { echo "run-guest: FAIL: $*" >&2; exit 1; }
