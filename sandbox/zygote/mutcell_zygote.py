@@ -638,10 +638,23 @@ class ChildReports:
 #    (ChildReports keeps those the child's failure summary needs).
 #  - lfplugin (cacheprovider's --lf): updates the last-failed set that only
 #    the session's end writes to the cache, and no child ends the session.
+#  - logging-plugin's logstart/logreport/logfinish: they only tell the live
+#    log (log_cli) which phase it is in; taken out only while live logging
+#    is off (its handler then does nothing). Its setup/call/teardown hooks,
+#    which caplog and the reports' captured logs need, stay.
 LEAN_CHILD_HOOKS = (
     ("terminalreporter", ("pytest_runtest_logstart", "pytest_runtest_logreport", "pytest_runtest_logfinish")),
     ("lfplugin", ("pytest_runtest_logreport",)),
+    ("logging-plugin", ("pytest_runtest_logstart", "pytest_runtest_logreport", "pytest_runtest_logfinish")),
 )
+
+
+def live_logging_off(plugin) -> bool:
+    try:
+        from _pytest.logging import _LiveLoggingNullHandler
+    except ImportError:
+        return False
+    return isinstance(getattr(plugin, "log_cli_handler", None), _LiveLoggingNullHandler)
 
 
 def lean_child_reporting(warm: Warm) -> None:
@@ -658,7 +671,7 @@ def lean_child_reporting(warm: Warm) -> None:
         callers = []
         for name, hooks in LEAN_CHILD_HOOKS:
             plugin = pm.get_plugin(name)
-            if plugin is None:
+            if plugin is None or (name == "logging-plugin" and not live_logging_off(plugin)):
                 continue
             for h in hooks:
                 caller = getattr(pm.hook, h, None)
