@@ -515,18 +515,35 @@ class Bench:
         genproject.generate(src, n_py, noop=True)
         rows = []
         zyg = {}
-        for s in ("collected", "pytest-main"):
-            proj = self.copy_project(src, f"noop-{s}")
+        # The per-test scenario: the same functions, each with K trivial tests,
+        # so every mutant runs K tests (a survivor all of them).
+        k = self.a.tests_per_mutant
+        many_src = os.path.join(self.work, "pertest-src")
+        genproject.generate(many_src, n_py, noop=True, tests_per_function=k)
+        # Its baseline: 1 test per function, padded with tests no mutant selects
+        # to as many items (the zygote's size, and so its children's fork and
+        # exit, grow with the collection).
+        padded_src = os.path.join(self.work, "padded-src")
+        genproject.generate(padded_src, n_py, noop=True, padding_tests=n_py * (k - 1))
+        survivors = {}
+        # "collected" runs with default settings (no --strategy: the default).
+        for s, label, from_src in (("collected", "noop-collected", src), ("pytest-main", "noop-pytest-main", src),
+                                   ("collected", "pertest-collected", many_src),
+                                   ("collected", "pertest-padded", padded_src)):
+            proj = self.copy_project(from_src, label)
             state = os.path.join(proj, ".mutcell")
-            argv = [self.mutcell, "mutmut", "--python", self.py, "--max-children", "1", "--strategy", s,
-                    "--state-dir", state]
-            r = run_in_cgroup(f"noop-{s}", argv, proj, self.env, os.path.join(self.work, f"noop-{s}.log"),
+            argv = [self.mutcell, "mutmut", "--python", self.py, "--max-children", "1", "--state-dir", state]
+            if s != "collected":
+                argv += ["--strategy", s]
+            r = run_in_cgroup(label, argv, proj, self.env, os.path.join(self.work, f"{label}.log"),
                               watcher=deadline_watcher(self.a.run_timeout))
             if r["rc"] != 0:
-                self.failures.append(f"overhead: mutcell mutmut --strategy {s} exited {r['rc']}")
+                self.failures.append(f"overhead: mutcell mutmut ({label}) exited {r['rc']}")
             rep = json.loads(subprocess.run([self.mutcell, "report", "--state-dir", state, "--format", "json"],
                                             capture_output=True, text=True, check=True).stdout)
-            zyg[s] = [x["duration_s"] for x in rep if x["verdict"] not in ("no_tests", "skipped")]
+            if label.startswith("noop-"):
+                zyg[s] = [x["duration_s"] for x in rep if x["verdict"] not in ("no_tests", "skipped")]
+            survivors[label] = [x["duration_s"] for x in rep if x["verdict"] == "survived"]
             shutil.rmtree(proj, ignore_errors=True)
 
         # The bare loop: the same venv interpreter, warmed like a zygote (pytest
@@ -539,6 +556,17 @@ class Bench:
         if out.returncode != 0:
             raise RuntimeError("bare fork loop failed: " + out.stderr[-2000:])
         bare = json.loads(out.stdout.strip().splitlines()[-1])
+        # The per-test baseline: pytest's own run protocol (all of pytest's
+        # plugins, as in any pytest run) of 1 and of K trivial tests in a
+        # forked child of a warm session.
+        proto_py = os.path.join(self.work, "bare_protocol.py")
+        with open(proto_py, "w") as f:
+            f.write(BARE_PROTOCOL_PY)
+        out = subprocess.run([self.py, proto_py, many_src, str(k), str(self.a.bare_iterations // 5)],
+                             capture_output=True, text=True, cwd=many_src, env=self.env)
+        if out.returncode != 0:
+            raise RuntimeError("bare protocol loop failed: " + out.stderr[-2000:])
+        proto = json.loads(out.stdout.strip().splitlines()[-1])
 
         # exec mode: mutcell run of /bin/true vs a C fork+exec+waitpid loop.
         plan_dir = os.path.join(self.work, "exec-true")
@@ -572,8 +600,10 @@ class Bench:
         rows.append(row("bare fork + _exit + waitpid (warm venv Python, pytest loaded)", bare["fork_exit"], None))
         rows.append(row("bare fork + run the test in-process + _exit (same interpreter)", bare["fork_test"],
                         bare["fork_exit"]))
-        for s in ("collected", "pytest-main"):
-            rows.append(row(f"mutcell: no-op mutant via zygote + cell, --strategy {s}", zyg[s], bare["fork_exit"]))
+        rows.append(row("mutcell: no-op mutant via zygote + cell, default settings (collected)", zyg["collected"],
+                        bare["fork_exit"]))
+        rows.append(row("mutcell: no-op mutant via zygote + cell, --strategy pytest-main", zyg["pytest-main"],
+                        bare["fork_exit"]))
         rows.append(row("bare fork + execv(/bin/true) + waitpid (C)", bare_exec, None))
         rows.append(row("mutcell run, exec mode, /bin/true in a cell (--jobs 1)", exec_d, bare_exec))
         text = ("Per-attempt durations of mutcell from `mutcell report --format json` (`duration_s`: the "
@@ -584,12 +614,34 @@ class Bench:
         text += table(["what", "n", "median ms", "p99 ms", "ratio"], rows)
         text += (f"\n\nmutcell run of {len(exec_d)} `/bin/true` mutants: {exec_wall:.2f} s wall "
                  f"({len(exec_d) / exec_wall:.0f} mutants/s including start-up and the journal).")
+
+        # Per test: (median with K tests - median with 1 test) / (K - 1), survivors only (a killed
+        # mutant stops at its first failing test).
+        def per_test(many, one):
+            return (statistics.median(many) - statistics.median(one)) / (k - 1) if many and one else float("nan")
+        base_pt = per_test(proto["fork_k"], proto["fork_1"])
+        cell_pt = per_test(survivors["pertest-collected"], survivors["pertest-padded"])
+        pt_rows = [
+            [f"bare fork + pytest_runtest_protocol of {k} vs 1 trivial tests (pytest's plugins, warm session)",
+             f"{len(proto['fork_k'])} + {len(proto['fork_1'])}", f"{base_pt * 1000:.3f}", "1×"],
+            [f"mutcell: survivor with {k} vs 1 trivial tests via zygote + cell, default settings (collected)",
+             f"{len(survivors['pertest-collected'])} + {len(survivors['pertest-padded'])}", f"{cell_pt * 1000:.3f}",
+             f"{cell_pt / base_pt:.2f}×" if base_pt > 0 else "-"],
+        ]
+        text += ("\n\nPer-test overhead: the same no-op functions with "
+                 f"{k} trivial tests each, so a surviving mutant runs {k} tests; *ms per test* is (median with {k} "
+                 f"tests − median with 1 test) / {k - 1}, for the bare loop (one warm session of the {k}-test "
+                 "project) and for mutcell's surviving mutants (a killed one stops at its first failing test); "
+                 "mutcell's 1-test baseline is a project with 1 test per function padded with tests no mutant "
+                 "selects to as many items, so both zygotes are the same size.\n\n")
+        text += table(["what", "n", "ms per test", "ratio"], pt_rows)
         self.section("2. Per-mutant overhead", text)
         zc = statistics.median(zyg["collected"]) / statistics.median(bare["fork_exit"])
         ze = statistics.median(exec_d) / statistics.median(bare_exec)
         self.headlines.append(f"overhead: zygote+cell (collected) median {fmt_ms(statistics.median(zyg['collected']))} ms "
                               f"= {zc:.1f}× a bare fork+_exit; exec mode {fmt_ms(statistics.median(exec_d))} ms = "
-                              f"{ze:.1f}× a bare fork+exec")
+                              f"{ze:.1f}× a bare fork+exec; per test {cell_pt * 1000:.3f} ms = "
+                              f"{cell_pt / base_pt:.2f}× pytest's own run protocol")
 
     # ------------------------------------------------------------ 3b
 
@@ -801,6 +853,43 @@ for _ in range(n):
 print(json.dumps({"fork_exit": fork_exit, "fork_test": fork_test}))
 '''
 
+BARE_PROTOCOL_PY = r'''
+import gc, json, os, sys, time
+import pytest
+src, k, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, os.path.join(src, "src"))
+def quiet():
+    fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 1); os.dup2(fd, 2); os.close(fd)
+class Loop:
+    out = {}
+    def pytest_runtestloop(self, session):
+        items, hook = session.items, session.config.hook
+        for it in items:
+            it.location
+        gc.collect(); gc.freeze()
+        for name, count in (("fork_1", 1), ("fork_k", k)):
+            res = []
+            for r in range(n):
+                # A function's tests in a row, as a mutant's are.
+                sel = items[(r * k) % len(items):][:k][:count]
+                t = time.perf_counter()
+                pid = os.fork()
+                if pid == 0:
+                    quiet()
+                    for i, item in enumerate(sel):
+                        hook.pytest_runtest_protocol(item=item, nextitem=sel[i + 1] if i + 1 < len(sel) else None)
+                    os._exit(1 if session.testsfailed else 0)
+                os.waitpid(pid, 0)
+                res.append(time.perf_counter() - t)
+            Loop.out[name] = res
+        return True
+saved = os.dup(1)
+quiet()
+pytest.main(["-x", "-q", "-p", "no:randomly", os.path.join(src, "tests")], plugins=[Loop()])
+os.dup2(saved, 1)
+print(json.dumps(Loop.out))
+'''
+
 BARE_EXEC_C = r'''
 #include <stdio.h>
 #include <stdlib.h>
@@ -942,6 +1031,7 @@ def main():
     # Sizes: the full run must stay under 15 minutes on a 2-core machine.
     a.gen_functions = 3 if a.quick else 92
     a.noop_functions = 4 if a.quick else 20
+    a.tests_per_mutant = 10 if a.quick else 50
     a.bare_iterations = 200 if a.quick else 1000
     a.exec_mutants = 100 if a.quick else 1000
     a.scale_mutants = 2000 if a.quick else 100000

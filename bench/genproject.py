@@ -5,6 +5,11 @@ DIR/src/genkit/*.py and DIR/tests/test_*.py. Each generated function gives
 mutmut about a dozen mutants; each has one test of a few assertions (or, with
 --noop, one call and no assertion: every mutant survives and its test costs
 next to nothing, which is what the per-mutant overhead scenario wants).
+`--tests-per-function K` (with --noop) gives each function K such tests, so
+that each mutant runs K trivial tests: the per-test overhead scenario.
+`--padding-tests P` adds P trivial tests that call no generated function (no
+mutant selects them): a project that collects as many items as one with
+more tests per function, for a baseline with the same zygote size.
 """
 
 import argparse
@@ -28,7 +33,7 @@ def expected(i, a, b):
     return x - y if x > y else y - x + k
 
 
-def generate(root, functions, noop=False):
+def generate(root, functions, noop=False, tests_per_function=1, padding_tests=0):
     os.makedirs(os.path.join(root, "src", "genkit"), exist_ok=True)
     os.makedirs(os.path.join(root, "tests"), exist_ok=True)
     with open(os.path.join(root, "pyproject.toml"), "w") as f:
@@ -43,7 +48,9 @@ def generate(root, functions, noop=False):
                 break
             src.append(TEMPLATE.format(i=i, k=i % 7 + 1, m=i % 3 + 2))
             if noop:
-                tests.append(f"\n\ndef test_f{i}():\n    f{i}(1, 2)\n")
+                for t in range(tests_per_function):
+                    suffix = "" if tests_per_function == 1 else f"_{t}"
+                    tests.append(f"\n\ndef test_f{i}{suffix}():\n    f{i}(1, 2)\n")
             else:
                 cases = [(10, 1), (0, 5), (3, 3), (-4, 2)]
                 body = "".join(f"    assert f{i}({a}, {b}) == {expected(i, a, b)}\n" for a, b in cases)
@@ -53,6 +60,9 @@ def generate(root, functions, noop=False):
             f.write("".join(src))
         with open(os.path.join(root, "tests", f"test_m{mod}.py"), "w") as f:
             f.write("".join(tests))
+    if padding_tests:
+        with open(os.path.join(root, "tests", "test_padding.py"), "w") as f:
+            f.write("".join(f"def test_pad{i}():\n    pass\n\n\n" for i in range(padding_tests)))
 
 
 def main():
@@ -60,8 +70,10 @@ def main():
     p.add_argument("dir")
     p.add_argument("--functions", type=int, default=90)
     p.add_argument("--noop", action="store_true")
+    p.add_argument("--tests-per-function", type=int, default=1)
+    p.add_argument("--padding-tests", type=int, default=0)
     a = p.parse_args()
-    generate(a.dir, a.functions, a.noop)
+    generate(a.dir, a.functions, a.noop, a.tests_per_function, a.padding_tests)
 
 
 if __name__ == "__main__":

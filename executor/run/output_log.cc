@@ -48,21 +48,12 @@ bool ReserveOutputLog(const std::string& path, uint64_t bytes, uint64_t* start, 
   return true;
 }
 
-bool FinishOutputLog(const std::string& path, uint64_t start, uint64_t reserved, std::string* err) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  // Gone: the mutant deleted it (or the state directory). Its writes went to
-  // the unlinked file and did not fail, so the verdict still stands.
-  if (fd < 0 && errno == ENOENT) return true;
-  if (fd < 0) {
-    *err = "log-write: the output log " + path + ": " + std::strerror(errno);
-    return false;
-  }
+bool CheckOutputLog(const std::string& path, uint64_t start, uint64_t reserved, std::string* err) {
   struct stat st;
-  bool ok = fstat(fd, &st) == 0;
-  // Truncating to the size it has frees the reserved blocks beyond it.
-  if (ok && ftruncate(fd, st.st_size) != 0) ok = false;
-  close(fd);
-  if (!ok) {
+  if (stat(path.c_str(), &st) != 0) {
+    // Gone: the mutant deleted it (or the state directory). Its writes went to
+    // the unlinked file and did not fail, so the verdict still stands.
+    if (errno == ENOENT) return true;
     *err = "log-write: the output log " + path + ": " + std::strerror(errno);
     return false;
   }
@@ -75,6 +66,22 @@ bool FinishOutputLog(const std::string& path, uint64_t start, uint64_t reserved,
          ") outgrew its reserved space and the state directory's filesystem is full (" + FormatSize(avail) +
          " free): output may have been lost, and the tests may have failed on it";
   return false;
+}
+
+bool TrimOutputLog(const std::string& path, std::string* err) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return true;
+  if (fd < 0) {
+    *err = "the output log " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  // Truncating to the size it has frees the reserved blocks beyond it.
+  bool ok = fstat(fd, &st) == 0 && ftruncate(fd, st.st_size) == 0;
+  const int saved = errno;
+  close(fd);
+  if (!ok) *err = "giving back the reserved space of the output log " + path + ": " + std::strerror(saved);
+  return ok;
 }
 
 }  // namespace mutcell

@@ -145,6 +145,17 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
   Admission admission(opts_.budget_bytes ? opts_.budget_bytes : UINT64_MAX);
   admission.TryReserve(opts_.reserved_bytes);
 
+  // Logs of finished attempts whose reserved space is still to be given back:
+  // after the next start, off the path from one verdict to the next start.
+  std::vector<std::string> untrimmed_logs;
+  auto trim_logs = [&] {
+    for (const std::string& path : untrimmed_logs) {
+      std::string terr;
+      if (!TrimOutputLog(path, &terr)) spdlog::warn("{}", terr);
+    }
+    untrimmed_logs.clear();
+  };
+
   // Records a finished attempt, or queues a retry. Returns false if the journal failed.
   auto finish = [&](Attempt& a) -> bool {
     admission.Release(cell_bytes);
@@ -176,9 +187,10 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
       o.peak_memory_bytes = u.peak_memory_bytes;
       pids_max_hits = u.pids_max_hits;
       std::string lerr;
-      if (!a.log_path.empty() && !FinishOutputLog(a.log_path, a.log_start, kLogReserveBytes, &lerr) &&
+      if (!a.log_path.empty() && !CheckOutputLog(a.log_path, a.log_start, kLogReserveBytes, &lerr) &&
           o.error.empty())
         o.error = lerr;
+      if (!a.log_path.empty()) untrimmed_logs.push_back(a.log_path);
       if (u.left_behind_bytes >= kLeftBehindNoteBytes) left_behind = u.left_behind_bytes;
     }
     // The process limit decided the outcome, not the mutant (a test that
@@ -350,6 +362,7 @@ bool Scheduler::Run(const std::vector<const Mutant*>& todo, RunSummary* summary,
         run_failed = true;
       }
     }
+    trim_logs();
     if (running.empty() && (stopping || run_failed || queue.empty())) break;
 
     std::vector<pollfd> fds;

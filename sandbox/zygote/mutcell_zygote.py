@@ -614,6 +614,81 @@ def prewarm_items(warm: Warm) -> None:
             pass  # the child's run reports it as pytest would
 
 
+class ChildReports:
+    """pytest plugin, collected strategy: what the terminal reporter keeps of
+    a child's test reports for the failure summary printed at its end
+    (print_collected_summary), without its per-test progress output, which
+    nobody reads in a child. Plain passes are not kept: the summary of a
+    child shows failures, errors, skips and xfails."""
+
+    def __init__(self, tr) -> None:
+        self.tr = tr
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.passed and not hasattr(report, "wasxfail"):
+            return
+        tr = self.tr
+        res = tr.config.hook.pytest_report_teststatus(report=report, config=tr.config)
+        tr._add_stats(res[0], [report])
+
+
+# Per-test hook implementations a collected child does not need: each runs
+# (through pluggy) three or four times per test, and nothing a test or a
+# verdict depends on reads what they do in a child.
+#  - terminalreporter: progress letters and file names written to the
+#    attempt's log, and report statistics for the session's end summary
+#    (ChildReports keeps those the child's failure summary needs).
+#  - lfplugin (cacheprovider's --lf): updates the last-failed set that only
+#    the session's end writes to the cache, and no child ends the session.
+#  - logging-plugin's logstart/logreport/logfinish: they only tell the live
+#    log (log_cli) which phase it is in; taken out only while live logging
+#    is off (its handler then does nothing). Its setup/call/teardown hooks,
+#    which caplog and the reports' captured logs need, stay.
+LEAN_CHILD_HOOKS = (
+    ("terminalreporter", ("pytest_runtest_logstart", "pytest_runtest_logreport", "pytest_runtest_logfinish")),
+    ("lfplugin", ("pytest_runtest_logreport",)),
+    ("logging-plugin", ("pytest_runtest_logstart", "pytest_runtest_logreport", "pytest_runtest_logfinish")),
+)
+
+
+def live_logging_off(plugin) -> bool:
+    try:
+        from _pytest.logging import _LiveLoggingNullHandler
+    except ImportError:
+        return False
+    return isinstance(getattr(plugin, "log_cli_handler", None), _LiveLoggingNullHandler)
+
+
+def lean_child_reporting(warm: Warm) -> None:
+    """Takes LEAN_CHILD_HOOKS out of the zygote's session (collected
+    strategy), once before the children are forked; where the names or
+    pluggy's API differ (other versions) it leaves everything as it is."""
+    if warm.session is None:
+        return
+    pm = warm.session.config.pluginmanager
+    tr = pm.get_plugin("terminalreporter")
+    try:
+        if tr is None or not callable(getattr(tr, "_add_stats", None)):
+            return  # without the reporter or its statistics the child's summary needs it whole
+        callers = []
+        for name, hooks in LEAN_CHILD_HOOKS:
+            plugin = pm.get_plugin(name)
+            if plugin is None or (name == "logging-plugin" and not live_logging_off(plugin)):
+                continue
+            for h in hooks:
+                caller = getattr(pm.hook, h, None)
+                if caller is not None and any(i.plugin is plugin for i in caller.get_hookimpls()):
+                    callers.append((caller, plugin))
+        if not all(callable(getattr(c, "_remove_plugin", None)) for c, _ in callers):
+            return
+        pm.register(ChildReports(tr), "mutcell-child-reports")
+        for caller, plugin in callers:
+            caller._remove_plugin(plugin)
+    except Exception:
+        log("lean child reporting: pytest's or pluggy's internals differ; children report as pytest does")
+        traceback.print_exc()
+
+
 def saved_stdio_fds(session) -> tuple[int, ...]:
     """The fds where pytest's global capture (collected strategy: the
     zygote's session) saved fds 1 and 2; () when it captures no fds."""
@@ -718,6 +793,7 @@ class Server:
         self.warm.child_stderr = open(2, "w", closefd=False)
         self.warm.saved_stdio_fds = saved_stdio_fds(self.warm.session)
         prewarm_items(self.warm)
+        lean_child_reporting(self.warm)
         for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             f.flush()  # or every child would write the zygote's pending output again
         rss_bytes()  # opens the statm fd the children close

@@ -135,6 +135,31 @@ def test_each_attempt_writes_its_own_output_into_its_own_log(project, strategy, 
     assert "DOUBLE-FAILED" not in zygote_log and "TRIPLE-FAILED" not in zygote_log, zygote_log
 
 
+def test_a_collected_child_logs_its_failures_without_per_test_progress(project, tmp_path):
+    # The terminal reporter's per-test hooks are out of a collected child
+    # (lean_child_reporting): no progress letters, the failure summary stays.
+    d = Driver(project, "collected")
+    try:
+        assert d.recv()["type"] == "ready"
+        passing, failing = tmp_path / "passing.log", tmp_path / "failing.log"
+        exited = run_one(d, 1, killed_mutant(project, "triple"), ["tests/test_core.py::test_double"],
+                         output=str(passing), timeout_s=30)
+        assert exited["exit_code"] == 0
+        exited = run_one(d, 2, killed_mutant(project, "double"),
+                         ["tests/test_core.py::test_triple", "tests/test_core.py::test_double"],
+                         output=str(failing), timeout_s=30)
+        assert exited["exit_code"] == 1  # the project's own per-test hook (conftest) still ran: no INTERNALERROR
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+    assert passing.read_text().strip() == "", passing.read_text()
+    text = failing.read_text()
+    assert text.startswith("=") and "FAILURES" in text and "DOUBLE-FAILED" in text, text
+    assert "short test summary info" in text and "FAILED tests/test_core.py::test_double" in text, text
+    assert "TRIPLE-PRINTED" not in text, text  # a passing test's captured output is not shown
+
+
 COV_OPTIONS = '''
 [tool.pytest.ini_options]
 addopts = "--cov=ex --cov-report=xml:cov-report.xml"
