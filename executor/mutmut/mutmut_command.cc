@@ -182,7 +182,8 @@ bool ReadStageLine(int fd, pid_t pid, std::string* line) {
 /// test are still to come, it returns kExitOk at once with the stage's
 /// summary and the rest running in *tail; otherwise after its end.
 int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script, int jobs,
-            const std::string& summary_path, nlohmann::json* summary, PreparationTail* tail) {
+            const std::string& summary_path, const std::string& tail_log, nlohmann::json* summary,
+            PreparationTail* tail) {
   std::string err;
   int stage[2] = {-1, -1};
   if (pipe2(stage, O_CLOEXEC) != 0) {
@@ -190,7 +191,8 @@ int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script
     return kExitInternal;
   }
   std::vector<std::string> argv = {cfg.python, script, "--out", summary_path,
-                                   "--max-children", std::to_string(jobs), "--stage-fd", std::to_string(stage[1])};
+                                   "--max-children", std::to_string(jobs), "--stage-fd", std::to_string(stage[1]),
+                                   "--tail-log", tail_log};
   for (const std::string& n : args.names) argv.push_back(n);
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -343,14 +345,15 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     return true;
   };
   if (!args.skip_prepare) {
-    int code = Prepare(cfg, args, prepare_script, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", &prepared,
-                       &tail);
+    const std::string tail_log = StatePaths(cfg.state_dir).dir + "/prepare-clean-run.log";
+    int code = Prepare(cfg, args, prepare_script, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", tail_log,
+                       &prepared, &tail);
     if (code != kExitOk) return code;
     if (tail.Running()) {
       LogPreparationPhases(prepared, " (stats stage)");
       spdlog::info("mutmut's stats run passed (peak {}): its clean run and forced-fail test go on while the fork "
-                   "server warms up; no mutant starts before they pass",
-                   FormatSize(prepared.value("stats_maxrss_bytes", uint64_t{0})));
+                   "server warms up (their output: {}, shown if they fail); no mutant starts before they pass",
+                   FormatSize(prepared.value("stats_maxrss_bytes", uint64_t{0})), tail_log);
     } else {
       LogPreparationPhases(prepared, "");
     }
@@ -578,10 +581,11 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   }
   const int code = RunSession(cfg, plan, args.fresh, lock, hooks);
   if (tail_code != kExitOk) return tail_code;  // the clean run failed (or was interrupted) in make_runner
-  if (tail.Running()) {
-    // No fork server was needed (nothing to run) or the session ended before
-    // one: a run that used the results still needs the suite to pass.
-    if (code == kExitBadInput || code == kExitInternal || code >= 128) return code;  // tail killed on return
+  if (tail.Running() && InterruptCount() == 0) {
+    // No fork server was needed (nothing to run) or the session stopped
+    // before one (e.g. a cell too small for the peak): the preparation ends
+    // as it did before it was overlapped (prepare.json complete), and a
+    // failing clean run is still the run's outcome. Interrupted: killed.
     std::string ferr;
     if (!finish_tail(&ferr)) {
       if (InterruptCount() == 0) spdlog::error("{}", ferr);

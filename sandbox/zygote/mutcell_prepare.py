@@ -7,8 +7,9 @@ done by calling mutmut's own functions in mutmut's order.
 
 Runs in the project directory. Writes a JSON summary to FILE:
 {"mutmut_version", "clean_run_s", "clean_run_maxrss_bytes", "type_checked",
-"stats_run", "phases_s": {"import", "generate", "type_check", "stats", "clean_run",
-"forced_fail"}}.
+"stats_run" ("full", "incremental" or "loaded"), "stats_maxrss_bytes" (the
+peak before the clean run), "phases_s": {"import", "generate", "type_check",
+"stats", "clean_run", "forced_fail"}}.
 
 With --stage-fd, when this process ran mutmut's full stats run (every test,
 passing) the mutants/ tree and mutmut's stats are final before the clean run:
@@ -17,7 +18,9 @@ one JSON line {"stage": "stats", "stats_maxrss_bytes", "type_checked",
 warm its fork server while the clean run and the forced-fail test go on here.
 Otherwise (stats loaded from mutmut's cache, or an incremental stats run) FD
 is closed only at exit, without a line: the clean run is the first full run of
-the tests in this process, and its peak is what sizes the cells.
+the tests in this process, and its peak is what sizes the cells. With
+--tail-log, what runs after the stage line writes there, and its output is
+copied to stderr when it fails.
 
 Exit status: 0 ready; 2 unsupported mutmut version or not a mutmut project;
 1 mutmut's own preparation failed (its output says why).
@@ -44,11 +47,43 @@ def version_tuple(v: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def redirect_output(path: str) -> tuple[int, int]:
+    """Points fds 1 and 2 at `path`; returns the console's fds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    console = (os.dup(1), os.dup(2))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return console
+
+
+def restore_output(console: tuple[int, int], path: str, show: bool) -> None:
+    """Back to the console; with `show`, what went to `path` first (to stderr)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(console[0], 1)
+    os.dup2(console[1], 2)
+    os.close(console[0])
+    os.close(console[1])
+    if show:
+        try:
+            with open(path, "rb") as f:
+                text = f.read()
+        except OSError:
+            return
+        os.write(2, text)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--stage-fd", type=int, default=-1)
+    ap.add_argument("--tail-log", default="",
+                    help="after the stage line: the clean run's and forced-fail test's output here, "
+                         "copied to stderr only if they fail")
     ap.add_argument("names", nargs="*")
     args = ap.parse_args(argv)
     phases = {}
@@ -127,30 +162,41 @@ def main(argv: list[str]) -> int:
             data.save()
             type_checked += 1
 
+    stats_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    staged = False
     if args.stage_fd >= 0:
         # Everything a fork server reads is written: mutants/, the .meta files
         # and mutmut-stats.json (collect_or_load_stats saved it).
         if stats_run == "full":
             line = {"stage": "stats", "mutmut_version": version, "type_checked": type_checked,
-                    "stats_maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                    "phases_s": phases}
+                    "stats_maxrss_bytes": stats_maxrss, "phases_s": phases}
             sys.stdout.flush()
             sys.stderr.flush()
             os.write(args.stage_fd, (json.dumps(line) + "\n").encode())
+            staged = True
         os.close(args.stage_fd)
 
-    set_mutant_under_test("")
-    start = time.monotonic()
-    code = runner.run_clean_tests(tests=m.tests_for_mutant_names(names))
-    clean_s = time.monotonic() - start
-    phase("clean_run")
-    if code != 0:
-        print("mutcell: mutmut's clean test run failed (exit code "
-              f"{code}); fix the test suite first", file=sys.stderr)
-        return 1
-    m.run_forced_fail_test(runner)
-    runner.shutdown()
-    phase("forced_fail")
+    # Staged, mutcell's own lines go on beside the clean run: its output (and
+    # the forced-fail test's spinner) is kept apart, and shown if they fail.
+    console = redirect_output(args.tail_log) if staged and args.tail_log else None
+    passed = False
+    try:
+        set_mutant_under_test("")
+        start = time.monotonic()
+        code = runner.run_clean_tests(tests=m.tests_for_mutant_names(names))
+        clean_s = time.monotonic() - start
+        phase("clean_run")
+        if code != 0:
+            print("mutcell: mutmut's clean test run failed (exit code "
+                  f"{code}); fix the test suite first", file=sys.stderr)
+            return 1
+        m.run_forced_fail_test(runner)
+        runner.shutdown()
+        phase("forced_fail")
+        passed = True
+    finally:
+        if console:
+            restore_output(console, args.tail_log, show=not passed)
 
     summary = {
         "mutmut_version": version,
@@ -158,6 +204,7 @@ def main(argv: list[str]) -> int:
         "clean_run_maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "type_checked": type_checked,
         "stats_run": stats_run,
+        "stats_maxrss_bytes": stats_maxrss,
         "phases_s": phases,
     }
     with open(args.out, "w") as f:
