@@ -66,6 +66,10 @@ ARGV0 = sys.argv[0] if sys.argv else ""
 ROLE = "zygote" if ARGV0.endswith("mutcell_zygote.py") else "prepare" if ARGV0.endswith("mutcell_prepare.py") else "other"
 if MARKS:
     (MARKS / f"{ROLE}-import-{os.getpid()}").touch()
+if MARKS and ROLE == "prepare":
+    # The preparation skips the interpreter's teardown, not the exit handlers.
+    import atexit
+    atexit.register(lambda: (MARKS / f"prepare-atexit-{os.getpid()}").touch())
 
 
 def zygote_imported():
@@ -161,6 +165,7 @@ def test_the_fork_servers_warm_up_during_the_clean_run_and_no_mutant_starts_befo
     ran = marks(d, "mutant-")
     assert ran, "no mutant ran"
     assert all(m.endswith("-prepare-gone") for m in ran), ran
+    assert marks(d, "prepare-atexit-"), "the preparation's exit handlers did not run"
     assert all(v in (0, 1) for v in meta_codes(project).values()), meta_codes(project)
 
 
