@@ -3,8 +3,8 @@
 `mutmut run` (fork) and `mutcell mutmut` (default) with two mutcell binaries,
 in the same sitting, rounds in alternating order. Prints wall s, prep s
 (wall minus mutants / the tool's own mutations/second, as docs/benchmarks.md
-section 6 defines it) and, for mutcell, the preparation's phases from
-.mutcell/prepare.json.
+section 6 defines it) and, for mutcell, when its first mutant started (its
+first attempt log) and the preparation's phases from .mutcell/prepare.json.
 
     python bench/prep_ab.py --before OLD/mutcell --after build/mutcell [--rounds 2] [--only isodate]
 
@@ -51,8 +51,13 @@ def run_one(spec, sdist, work, label, argv_of, py, jobs):
     env["PATH"] = os.path.dirname(py) + ":" + env.get("PATH", "")
     env.pop("MUTANT_UNDER_TEST", None)
     t0 = time.monotonic()
+    t0_wall = time.time()
     p = subprocess.run(argv_of(proj) + names, cwd=proj, env=env, capture_output=True, text=True)
     wall = time.monotonic() - t0
+    # mutcell: when the first mutant of the run itself (not the strategy
+    # check's) started, by its attempt log's creation.
+    logs = glob.glob(os.path.join(proj, ".mutcell", "logs", "cell-*-attempt-1.log"))
+    first = min(os.stat(f).st_mtime for f in logs) - t0_wall if logs else None
     text = p.stdout + p.stderr
     r = rate(text)
     n = checked(proj, names)
@@ -65,7 +70,8 @@ def run_one(spec, sdist, work, label, argv_of, py, jobs):
     except (OSError, ValueError):
         pass
     shutil.rmtree(proj, ignore_errors=True)
-    return {"label": label, "rc": p.returncode, "wall": wall, "prep": prep, "n": n, "rate": r, "phases": phases,
+    return {"label": label, "rc": p.returncode, "wall": wall, "prep": prep, "first": first, "n": n, "rate": r,
+            "phases": phases,
             "tail": text[-2000:] if p.returncode else ""}
 
 
@@ -100,6 +106,7 @@ def main() -> int:
                 results.append(r)
                 print(f"{r['project']:16} round {r['round']}  {label:18} wall {r['wall']:6.1f} s  prep "
                       + (f"{r['prep']:5.1f} s" if r["prep"] is not None else "    -  ")
+                      + (f"  first mutant at {r['first']:5.1f} s" if r["first"] is not None else "")
                       + f"  {r['n']} mutants at {r['rate'] or 0:.2f}/s  exit {r['rc']}  {r['phases']}", flush=True)
                 if r["tail"]:
                     print(r["tail"], flush=True)
@@ -110,8 +117,10 @@ def main() -> int:
             mine = [r for r in rows if r["label"] == label]
             walls = [r["wall"] for r in mine]
             preps = [r["prep"] for r in mine if r["prep"] is not None]
+            firsts = [r["first"] for r in mine if r["first"] is not None]
             print(f"{proj:16} {label:18} wall mean {sum(walls) / len(walls):6.1f} s  prep mean "
-                  + (f"{sum(preps) / len(preps):5.1f} s" if preps else "-"))
+                  + (f"{sum(preps) / len(preps):5.1f} s" if preps else "-")
+                  + (f"  first mutant mean {sum(firsts) / len(firsts):5.1f} s" if firsts else ""))
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
