@@ -271,6 +271,17 @@ def realprojects_status(code):
             36: "timeout"}.get(code, f"exit {code}")
 
 
+def prepare_phases(state_dir):
+    """mutmut's preparation phases as mutcell ran them (its prepare.json), "" if none."""
+    try:
+        with open(os.path.join(state_dir, "prepare.json")) as f:
+            phases = json.load(f).get("phases_s", {})
+    except (OSError, ValueError, AttributeError):
+        return ""
+    short = {"import": "import", "generate": "gen", "stats": "stats", "clean_run": "clean", "forced_fail": "ff"}
+    return ", ".join(f"{short[k]} {phases[k]:.1f}" for k in short if isinstance(phases.get(k), (int, float)))
+
+
 def read_journal(state_dir):
     out = {}
     with open(os.path.join(state_dir, "journal.jsonl")) as f:
@@ -434,6 +445,7 @@ class Bench:
             r.update(name=name, tool=tool, codes=codes, rate=rate_from_log(logf), argv=argv)
             r["checked"] = sum(1 for v in codes.values() if v is not None)
             r["journal"] = read_journal(state) if os.path.exists(os.path.join(state, "journal.jsonl")) else {}
+            r["phases"] = prepare_phases(state)
             if r["rc"] != 0 or r.get("killed_by_bench_timeout"):
                 self.failures.append(f"{label}: {name} " + ("cut by the harness" if r.get("killed_by_bench_timeout")
                                                             else f"exited {r['rc']}"))
@@ -451,6 +463,7 @@ class Bench:
             rows.append([r["name"], f"{r['wall_s']:.1f}", f"{r['checked'] / r['wall_s']:.1f}" if r["wall_s"] else "-",
                          f"{r['rate']:.1f}" if r["rate"] else "-",
                          f"{r['wall_s'] - phase:.1f}" if phase is not None else "-",
+                         r["phases"] or "-",
                          f"{ref['wall_s'] / r['wall_s']:.2f}×",
                          f"{r['rate'] / ref['rate']:.2f}×" if r["rate"] and ref["rate"] else "-",
                          f"{len(ref['codes']) - len(dis)}/{len(ref['codes'])}", r["rc"]])
@@ -482,9 +495,12 @@ class Bench:
                                                       if spec.get("env") else "")
                 + f". `--max-children {self.jobs}`. *prep s* is the wall time minus the mutant phase "
                 "(mutants ÷ the tool's own `mutations/second`): mutmut's preparation (mutant generation, stats, "
-                "clean run), plus mutcell's zygote warm-up. Speed-ups against `mutmut run (fork)`; *agree* counts "
-                "mutants whose `.meta` exit code equals `mutmut run (fork)`'s.\n\n")
-        text += table(["command", "wall s", "mutants/s", "tool rate /s", "prep s", "speed-up (wall)",
+                "clean run), plus mutcell's zygote warm-up. *prep phases s* (mutcell rows): mutmut's preparation "
+                "phases as mutcell ran them (`.mutcell/prepare.json`): import, mutant generation, stats run, "
+                "clean run, forced-fail test; after a full stats run the clean run and the forced-fail test "
+                "overlap the zygotes' warm-up, so they are not all on the wall. Speed-ups against `mutmut run "
+                "(fork)`; *agree* counts mutants whose `.meta` exit code equals `mutmut run (fork)`'s.\n\n")
+        text += table(["command", "wall s", "mutants/s", "tool rate /s", "prep s", "prep phases s", "speed-up (wall)",
                        "speed-up (tool rate)", "agree", "exit"], rows)
         text += (f"\n\nKiller-first test order (`collected` with the default `--test-order killer-first` vs "
                  f"`--test-order fastest`, each run twice, in the order with, without, without, with): the "

@@ -187,8 +187,21 @@ bool ZygoteRunner::Spawn(std::string* err) {
 }
 
 bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
+  return StartWarmUp(err) && FinishWarmUp(timeout_s, err);
+}
+
+bool ZygoteRunner::StartWarmUp(std::string* err) {
+  if (!Spawn(err)) return false;
+  begun_ = true;
+  return true;
+}
+
+bool ZygoteRunner::FinishWarmUp(double timeout_s, std::string* err) {
   for (int attempt = 1;; ++attempt) {
     bool killed = false;
+    // The first zygote was spawned by StartWarmUp; each retry spawns anew.
+    if (!begun_ && !Spawn(err)) return false;
+    begun_ = false;
     if (WaitReady(timeout_s, &killed, err)) return true;
     // A warm-up killed by a signal from outside (an OOM killer above our
     // cgroups, a CI agent, an operator) is the environment's doing, not the
@@ -211,7 +224,6 @@ bool ZygoteRunner::StartAndWaitReady(double timeout_s, std::string* err) {
 }
 
 bool ZygoteRunner::WaitReady(double timeout_s, bool* killed, std::string* err) {
-  if (!Spawn(err)) return false;
   Zygote& z = *zygotes_.back();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   while (!z.ready && !z.dead) {
@@ -617,6 +629,13 @@ void ZygoteRunner::Shutdown() {
   for (auto& z : zygotes_) {
     if (z->pid <= 0) continue;
     int status;
+    if (!z->ready) {
+      // Still warming up: it reads no shutdown request before it is ready,
+      // and it holds no mutant, so it goes at once (an interrupt, or a clean
+      // run that failed while it warmed).
+      kill(z->pid, SIGKILL);
+      if (z->cell) z->cell->SignalAll(SIGKILL);
+    }
     for (int i = 0; i < 200 && waitpid(z->pid, &status, WNOHANG) == 0; ++i) usleep(10000);
     if (waitpid(z->pid, &status, WNOHANG) == 0) {
       kill(z->pid, SIGKILL);

@@ -73,6 +73,11 @@ class ZygoteRunner : public Runner {
   /// warm-up back-off, up to max_failed_warmups zygotes). False with *err (its
   /// exit status and log path) if none gets there.
   bool StartAndWaitReady(double timeout_s, std::string* err);
+  /// StartAndWaitReady in two halves, so two runners warm up at once:
+  /// StartWarmUp spawns the first zygote (false with *err if it cannot);
+  /// FinishWarmUp then waits (and retries) exactly as StartAndWaitReady does.
+  bool StartWarmUp(std::string* err);
+  bool FinishWarmUp(double timeout_s, std::string* err);
 
   bool Start(uint64_t token, const RunRequest& req, Cell* cell, std::string* err) override;
   bool CanStart() override;
@@ -94,8 +99,8 @@ class ZygoteRunner : public Runner {
  private:
   struct Zygote;
   bool Spawn(std::string* err);
-  /// One zygote's warm-up for StartAndWaitReady; *killed: it died of a signal
-  /// it was not sent by us.
+  /// One zygote's warm-up (the last spawned) for FinishWarmUp; *killed: it
+  /// died of a signal it was not sent by us.
   bool WaitReady(double timeout_s, bool* killed, std::string* err);
   void ReadFrom(Zygote& z);
   bool HandleMessage(Zygote& z, const std::string& body, std::string* why);
@@ -115,6 +120,7 @@ class ZygoteRunner : public Runner {
   // loop over the zygotes reads a message, and that must not move the others.
   std::list<std::unique_ptr<Zygote>> zygotes_;
   int next_generation_ = 1;
+  bool begun_ = false;  ///< StartWarmUp spawned a zygote that FinishWarmUp has not waited for
   int failed_warmups_ = 0;
   std::chrono::steady_clock::time_point next_warmup_{};  ///< backoff after a failed warm-up
   std::string last_warmup_failure_;

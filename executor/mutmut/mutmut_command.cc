@@ -1,5 +1,6 @@
 #include "executor/mutmut/mutmut_command.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -72,12 +73,126 @@ bool WaitInterruptibly(pid_t pid, int* status) {
   return false;
 }
 
+/// How mutmut's preparation ended (`status` from waitpid): kExitOk with its
+/// summary read from `summary_path`, else the run's exit code and *err.
+int PreparationEnd(const Config& cfg, int status, const std::string& summary_path, nlohmann::json* summary,
+                   std::string* err) {
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code == 127) {
+      *err = "cannot run " + cfg.python + " (set `python` in [tool.mutcell] or --python)";
+      return kExitBadInput;
+    }
+    *err = "mutmut's preparation failed (exit " + std::to_string(code) + "); see its output above";
+    return code == 2 ? kExitBadInput : kExitInternal;
+  }
+  std::string text;
+  if (!ReadWholeFile(summary_path, &text, err)) return kExitInternal;
+  *summary = nlohmann::json::parse(text, nullptr, false);
+  return kExitOk;
+}
+
+/// Waits for the preparation `pid` to end (interruptibly) and judges it.
+int WaitForPreparation(const Config& cfg, pid_t pid, const std::string& summary_path, nlohmann::json* summary,
+                       std::string* err) {
+  int status = 0;
+  if (!WaitInterruptibly(pid, &status)) {
+    if (InterruptCount() > 0) {
+      spdlog::warn("received {} during mutmut's preparation: stopped it; run the same command again to resume",
+                   strsignal(LastInterruptSignal()));
+      *err = "interrupted during mutmut's preparation";
+      return ExitForSignal(LastInterruptSignal());
+    }
+    *err = std::string("cannot wait for mutmut's preparation: ") + std::strerror(errno);
+    return kExitInternal;
+  }
+  return PreparationEnd(cfg, status, summary_path, summary, err);
+}
+
+/// mutmut's preparation going on after its stats stage (the clean run and
+/// the forced-fail test, while the fork server warms up): killed with its
+/// whole group unless Finish()ed first, so no path leaves it running.
+class PreparationTail {
+ public:
+  PreparationTail() = default;
+  PreparationTail(const PreparationTail&) = delete;
+  PreparationTail& operator=(const PreparationTail&) = delete;
+  ~PreparationTail() { Abandon(); }
+
+  void Start(const Config* cfg, pid_t pid, const std::string& summary_path) {
+    cfg_ = cfg;
+    pid_ = pid;
+    summary_path_ = summary_path;
+  }
+  bool Running() const { return pid_ > 0; }
+  /// Waits for its end: kExitOk with the final summary, else the run's exit
+  /// code (128+signal when interrupted) and *err.
+  int Finish(nlohmann::json* summary, std::string* err) {
+    const pid_t pid = pid_;
+    pid_ = 0;  // reaped, or killed with its group, by the wait
+    return WaitForPreparation(*cfg_, pid, summary_path_, summary, err);
+  }
+  void Abandon() {
+    if (pid_ <= 0) return;
+    kill(-pid_, SIGKILL);  // its group: the clean run and whatever its tests started
+    int status;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = 0;
+  }
+
+ private:
+  const Config* cfg_ = nullptr;
+  pid_t pid_ = 0;
+  std::string summary_path_;
+};
+
+/// The first non-space line of `fd` (the preparation's stage line), reading
+/// until a newline or EOF; false on EOF before a whole line, or interrupt.
+bool ReadStageLine(int fd, pid_t pid, std::string* line) {
+  std::string buf;
+  for (;;) {
+    if (InterruptCount() > 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    ppoll(&p, 1, &ts, InterruptWaitMask());
+    if (p.revents == 0) {
+      int status;
+      // Gone without a line (its write end closed with it too, but a
+      // grandchild of its tests could hold a copy): judged by its status.
+      if (waitpid(pid, &status, WNOHANG | WNOWAIT) == pid) return false;
+      continue;
+    }
+    char chunk[4096];
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buf.append(chunk, static_cast<size_t>(n));
+    if (size_t nl = buf.find('\n'); nl != std::string::npos) {
+      *line = buf.substr(0, nl);
+      return true;
+    }
+    if (buf.size() > (1u << 20)) return false;
+  }
+}
+
 /// Runs mutmut's preparation in this directory; its output goes to ours.
+/// When the preparation says its stats stage is done (mutants/ and mutmut's
+/// stats final: what a fork server needs) and the clean run and forced-fail
+/// test are still to come, it returns kExitOk at once with the stage's
+/// summary and the rest running in *tail; otherwise after its end.
 int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script, int jobs,
-            const std::string& summary_path, nlohmann::json* summary) {
+            const std::string& summary_path, const std::string& tail_log, nlohmann::json* summary,
+            PreparationTail* tail) {
   std::string err;
+  int stage[2] = {-1, -1};
+  if (pipe2(stage, O_CLOEXEC) != 0) {
+    spdlog::error("cannot run mutmut's preparation: pipe: {}", std::strerror(errno));
+    return kExitInternal;
+  }
   std::vector<std::string> argv = {cfg.python, script, "--out", summary_path,
-                                   "--max-children", std::to_string(jobs)};
+                                   "--max-children", std::to_string(jobs), "--stage-fd", std::to_string(stage[1]),
+                                   "--tail-log", tail_log};
   for (const std::string& n : args.names) argv.push_back(n);
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -103,37 +218,45 @@ int Prepare(const Config& cfg, const MutmutArgs& args, const std::string& script
     // The uid change cleared the parent-death signal.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    fcntl(stage[1], F_SETFD, 0);  // the stage line's way back, kept across exec
     execvp(cargv[0], cargv.data());
     std::fprintf(stderr, "mutcell: cannot run %s: %s\n", cargv[0], std::strerror(errno));
     _exit(127);
   }
-  if (pid > 0) setpgid(pid, pid);
-  int status = 0;
-  if (pid < 0 || !WaitInterruptibly(pid, &status)) {
-    if (pid > 0 && InterruptCount() > 0) {
-      spdlog::warn("received {} during mutmut's preparation: stopped it; run the same command again to resume",
-                   strsignal(LastInterruptSignal()));
-      return ExitForSignal(LastInterruptSignal());
-    }
+  close(stage[1]);
+  if (pid < 0) {
+    close(stage[0]);
     spdlog::error("cannot run mutmut's preparation: {}", std::strerror(errno));
     return kExitInternal;
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (code == 127) {
-      spdlog::error("cannot run {} (set `python` in [tool.mutcell] or --python)", cfg.python);
-      return kExitBadInput;
+  setpgid(pid, pid);
+  std::string line;
+  const bool staged = ReadStageLine(stage[0], pid, &line);
+  close(stage[0]);
+  if (staged) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("stage", "") == "stats") {
+      *summary = std::move(j);
+      tail->Start(&cfg, pid, summary_path);
+      return kExitOk;
     }
-    spdlog::error("mutmut's preparation failed (exit {}); see its output above", code);
-    return code == 2 ? kExitBadInput : kExitInternal;
+    spdlog::warn("mutmut's preparation: unexpected stage line {}; waiting for its end",
+                 Printable(line.substr(0, 200)));
   }
-  std::string text;
-  if (!ReadWholeFile(summary_path, &text, &err)) {
-    spdlog::error("{}", err);
-    return kExitInternal;
-  }
-  *summary = nlohmann::json::parse(text, nullptr, false);
-  return kExitOk;
+  const int code = WaitForPreparation(cfg, pid, summary_path, summary, &err);
+  if (code != kExitOk && InterruptCount() == 0) spdlog::error("{}", err);
+  return code;
+}
+
+/// Logs the preparation's phases (seconds, from its summary).
+void LogPreparationPhases(const nlohmann::json& summary, const char* what) {
+  if (!summary.contains("phases_s") || !summary["phases_s"].is_object()) return;
+  std::string line;
+  const nlohmann::json& phases = summary["phases_s"];
+  for (const char* name : {"import", "generate", "type_check", "stats", "clean_run", "forced_fail"})
+    if (phases.contains(name) && phases[name].is_number())
+      line += fmt::format("{}{} {:.2f} s", line.empty() ? "" : ", ", name, phases[name].get<double>());
+  spdlog::info("mutmut's preparation{}: {}", what, line);
 }
 
 int JobsFor(const Config& cfg) {
@@ -206,9 +329,34 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   // set is kept.
   if (std::getenv("PYTHONHASHSEED") == nullptr) setenv("PYTHONHASHSEED", "0", 1);
   nlohmann::json prepared = nlohmann::json::object();
+  // The clean run and the forced-fail test, when they go on while the fork
+  // server warms up: finished before any mutant starts (make_runner), or
+  // after the session when it needed no fork server; killed on any other way out.
+  PreparationTail tail;
+  int tail_code = kExitOk;
+  auto finish_tail = [&](std::string* ferr) {
+    nlohmann::json final_summary;
+    tail_code = tail.Finish(&final_summary, ferr);
+    if (tail_code != kExitOk) return false;
+    LogPreparationPhases(final_summary, "");
+    if (final_summary.contains("clean_run_maxrss_bytes") && final_summary["clean_run_maxrss_bytes"].is_number_unsigned())
+      spdlog::info("clean test run: {:.2f} s, peak {}", final_summary.value("clean_run_s", 0.0),
+                   FormatSize(final_summary["clean_run_maxrss_bytes"].get<uint64_t>()));
+    return true;
+  };
   if (!args.skip_prepare) {
-    int code = Prepare(cfg, args, prepare_script, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", &prepared);
+    const std::string tail_log = StatePaths(cfg.state_dir).dir + "/prepare-clean-run.log";
+    int code = Prepare(cfg, args, prepare_script, jobs, StatePaths(cfg.state_dir).dir + "/prepare.json", tail_log,
+                       &prepared, &tail);
     if (code != kExitOk) return code;
+    if (tail.Running()) {
+      LogPreparationPhases(prepared, " (stats stage)");
+      spdlog::info("mutmut's stats run passed (peak {}): its clean run and forced-fail test go on while the fork "
+                   "server warms up (their output: {}, shown if they fail); no mutant starts before they pass",
+                   FormatSize(prepared.value("stats_maxrss_bytes", uint64_t{0})), tail_log);
+    } else {
+      LogPreparationPhases(prepared, "");
+    }
   }
 
   MutmutTimeouts timeouts;
@@ -291,6 +439,18 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     if (m.tests.empty()) return Verdict::kNoTests;
     return std::nullopt;
   };
+  // The strategy check's pytest-main fork server (docs/strategies.md), begun
+  // in make_runner beside the main one and used (or shut down) by check_runner.
+  const bool check_wanted = cfg.strategy == "collected" && cfg.strategy_check > 0;
+  std::unique_ptr<ZygoteRunner> check_zygote;
+  std::string check_zygote_err;
+  auto check_options = [&] {
+    ZygoteOptions po = zopts;
+    po.command = {cfg.python, zygote_script, "--project", project, "--strategy", "pytest-main"};
+    po.log_path = StatePaths(cfg.state_dir).logs + "/zygote-pytest-main.log";
+    po.first_generation = 1001;  // its cells never meet the collected generations' names
+    return po;
+  };
   hooks.make_runner = [&](CellBackend* backend, const BudgetPlan& budget, std::string* rerr) -> std::unique_ptr<Runner> {
     // Each generation in a cell of its own inside the run cgroup, limited to
     // the whole zygote reserve: far above a healthy fork server (about the
@@ -307,26 +467,50 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     zopts.should_stop = [] { return InterruptCount() > 0; };
     zopts.wait_mask = InterruptWaitMask();
     auto runner = std::make_unique<ZygoteRunner>(zopts);
-    if (!runner->StartAndWaitReady(600, rerr)) return nullptr;
+    bool ready = runner->StartWarmUp(rerr);
+    if (ready && check_wanted) {
+      // The strategy check's fork server warms up beside this one (they
+      // are independent), not after it: its first use follows this one's
+      // ready at once.
+      check_zygote = std::make_unique<ZygoteRunner>(check_options());
+      if (!check_zygote->StartWarmUp(&check_zygote_err)) check_zygote.reset();
+    }
+    ready = ready && runner->FinishWarmUp(600, rerr);
+    // The clean run's verdict first: a suite that fails without mutants is
+    // the reason, even when the fork server could not warm up either.
+    if (tail.Running() && !finish_tail(rerr)) {
+      runner->Shutdown();
+      check_zygote.reset();
+      return nullptr;
+    }
+    if (!ready) check_zygote.reset();
+    if (!ready) return nullptr;
     return runner;
   };
-  if (cfg.strategy == "collected" && cfg.strategy_check > 0) {
+  if (check_wanted) {
     // The strategy check (docs/strategies.md): a sample run both ways with a
     // pytest-main fork server of its own; a difference switches the run to it.
     hooks.check_runner = [&](Runner* current, CellBackend* backend, const SchedulerOptions& opts,
                              const std::vector<const Mutant*>& todo, std::unique_ptr<Runner>* replacement,
                              std::string* note, std::string* cerr) {
       const std::vector<const Mutant*> sample = PickStrategySample(todo, static_cast<size_t>(cfg.strategy_check));
-      if (sample.empty()) return true;
+      if (sample.empty()) {
+        check_zygote.reset();
+        return true;
+      }
       spdlog::info("strategy check: running {} mutants both ways (collected, pytest-main) before trusting collected "
                    "(strategy_check = 0 turns this off)",
                    sample.size());
-      ZygoteOptions po = zopts;
-      po.command = {cfg.python, zygote_script, "--project", project, "--strategy", "pytest-main"};
-      po.log_path = StatePaths(cfg.state_dir).logs + "/zygote-pytest-main.log";
-      po.first_generation = 1001;  // its cells never meet the collected generations' names
-      auto pytest_main = std::make_unique<ZygoteRunner>(po);
-      if (!pytest_main->StartAndWaitReady(600, cerr)) return false;
+      std::unique_ptr<ZygoteRunner> pytest_main = std::move(check_zygote);
+      if (!pytest_main) {  // not begun beside the main fork server
+        if (!check_zygote_err.empty()) {
+          *cerr = check_zygote_err;
+          return false;
+        }
+        pytest_main = std::make_unique<ZygoteRunner>(check_options());
+        if (!pytest_main->StartWarmUp(cerr)) return false;
+      }
+      if (!pytest_main->FinishWarmUp(600, cerr)) return false;
       StrategyCheckResult result;
       if (!RunStrategyCheck(opts, backend, current, pytest_main.get(), sample, StatePaths(cfg.state_dir).dir, &result,
                             cerr)) {
@@ -382,15 +566,33 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
     if (ran > 0 && seconds > 0) std::fprintf(stdout, "%.2f mutations/second\n", static_cast<double>(ran) / seconds);
     std::fflush(stdout);
   };
-  if (prepared.contains("clean_run_maxrss_bytes") && prepared["clean_run_maxrss_bytes"].is_number_unsigned()) {
-    const uint64_t peak = prepared["clean_run_maxrss_bytes"].get<uint64_t>();
-    spdlog::info("clean test run: {:.2f} s, peak {}", prepared.value("clean_run_s", 0.0), FormatSize(peak));
+  // The peak of mutmut's process after the tests ran in it: after the clean
+  // run, or (overlapped) after the full stats run, which ran every selected
+  // test in the same process (the clean run runs the same or fewer).
+  const char* peak_key = tail.Running() ? "stats_maxrss_bytes" : "clean_run_maxrss_bytes";
+  if (prepared.contains(peak_key) && prepared[peak_key].is_number_unsigned()) {
+    const uint64_t peak = prepared[peak_key].get<uint64_t>();
+    if (!tail.Running())
+      spdlog::info("clean test run: {:.2f} s, peak {}", prepared.value("clean_run_s", 0.0), FormatSize(peak));
     hooks.clean_run_peak = peak;
     // The fork server is about as large as the clean run's process; two
     // generations overlap while one replaces the other.
     hooks.reserved_bytes = 2 * peak;
   }
-  return RunSession(cfg, plan, args.fresh, lock, hooks);
+  const int code = RunSession(cfg, plan, args.fresh, lock, hooks);
+  if (tail_code != kExitOk) return tail_code;  // the clean run failed (or was interrupted) in make_runner
+  if (tail.Running() && InterruptCount() == 0) {
+    // No fork server was needed (nothing to run) or the session stopped
+    // before one (e.g. a cell too small for the peak): the preparation ends
+    // as it did before it was overlapped (prepare.json complete), and a
+    // failing clean run is still the run's outcome. Interrupted: killed.
+    std::string ferr;
+    if (!finish_tail(&ferr)) {
+      if (InterruptCount() == 0) spdlog::error("{}", ferr);
+      return tail_code;
+    }
+  }
+  return code;
 }
 
 }  // namespace mutcell

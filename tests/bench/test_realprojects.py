@@ -82,3 +82,15 @@ def test_an_existing_mutmut_table_is_refused(tmp_path):
 def test_the_pinned_projects_are_complete():
     for spec in realprojects.PROJECTS:
         assert len(spec["sha256"]) == 64 and spec["mutmut"]["source_paths"], spec
+
+
+def test_the_real_project_table_shows_the_preparations_phases_from_prepare_json(tmp_path):
+    import bench  # bench/bench.py: its helpers, no benchmark runs on import
+    state = tmp_path / ".mutcell"
+    state.mkdir()
+    assert bench.prepare_phases(str(state)) == ""  # mutmut's own rows: no prepare.json
+    (state / "prepare.json").write_text('{"phases_s": {"import": 1.04, "generate": 3.46, "type_check": 0.0, '
+                                        '"stats": 1.49, "clean_run": 0.73, "forced_fail": 0.64}}')
+    assert bench.prepare_phases(str(state)) == "import 1.0, gen 3.5, stats 1.5, clean 0.7, ff 0.6"
+    (state / "prepare.json").write_text("not json")
+    assert bench.prepare_phases(str(state)) == ""

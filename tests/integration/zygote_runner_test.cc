@@ -228,6 +228,35 @@ TEST_F(ZygoteRunnerTest, AZygoteKilledDuringItsWarmUpIsReplacedButOneThatExitsIs
   EXPECT_EQ(runner_->Generations().size(), 1u);
 }
 
+TEST_F(ZygoteRunnerTest, TwoRunnersWarmUpAtOnceWhenBothAreBegunBeforeEitherIsAwaited) {
+  // mutcell mutmut begins the strategy check's zygote beside the main one.
+  Make("never-ready");  // the first one cannot finish: both must be under way at once
+  ZygoteOptions o;
+  o.command = {"python3", FakeZygote()};
+  o.first_generation = 1001;
+  std::string err;
+  ASSERT_TRUE(runner_->StartWarmUp(&err)) << err;
+  setenv("MUTCELL_FAKE_ZYGOTE", "good", 1);
+  auto second = std::make_unique<ZygoteRunner>(o);
+  ASSERT_TRUE(second->StartWarmUp(&err)) << err;
+  ASSERT_EQ(runner_->Generations().size(), 1u);
+  ASSERT_EQ(second->Generations().size(), 1u);
+  const pid_t first_pid = runner_->Generations()[0].pid;
+  EXPECT_GT(first_pid, 0);
+  EXPECT_EQ(kill(first_pid, 0), 0) << "the first zygote is still warming up while the second starts";
+  ASSERT_TRUE(second->FinishWarmUp(20, &err)) << err;
+  EXPECT_EQ(second->Generations()[0].generation, 1001);
+  EXPECT_EQ(kill(first_pid, 0), 0);
+  // The one still warming up is shut down (and killed: it reads nothing before ready).
+  runner_->Shutdown();
+  EXPECT_NE(kill(first_pid, 0), 0);
+  second->Shutdown();
+  // FinishWarmUp without StartWarmUp spawns, as StartAndWaitReady does.
+  Make("good");
+  ASSERT_TRUE(runner_->FinishWarmUp(20, &err)) << err;
+  EXPECT_EQ(runner_->Generations().size(), 1u);
+}
+
 TEST_F(ZygoteRunnerTest, RecyclingReplacesTheZygoteAfterExactlyTheConfiguredCount) {
   Make("good", /*recycle_after=*/3);
   std::string err;
