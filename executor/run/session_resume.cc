@@ -72,13 +72,16 @@ ResumeDecision DecideResume(const Config& cfg, const Plan& plan, const JournalCo
   const std::vector<const ResultRecord*> latest = LatestResults(journal, plan.mutants);
   for (size_t i = 0; i < plan.mutants.size(); ++i) {
     const Mutant& m = plan.mutants[i];
-    const bool named = fresh || (hooks.named && hooks.named(m));
+    // --fresh re-tests every mutant, but with names (only_named) only those:
+    // the others keep a verdict that still stands (adopted) or stay unrun.
+    const bool selected = hooks.named && hooks.named(m);
+    const bool named = selected || (fresh && !hooks.only_named);
     CurrentLimits now;
     now.cell_bytes = cell_bytes;
     now.timeout_s = m.timeout_s.value_or(cfg.timeout_s);
     now.pids = cfg.cell_pids;
     ReuseReason why = DecideReuse(latest[i], recorded.count(m.id) > 0, named, now);
-    if (hooks.only_named && !named && why != ReuseReason::kReused) why = ReuseReason::kNotSelected;
+    if (hooks.only_named && !selected && why != ReuseReason::kReused) why = ReuseReason::kNotSelected;
     d.reasons[i] = why;
     d.counts[why]++;
   }

@@ -58,6 +58,24 @@ TEST(DecideResumeTest, WithOnlyNamedTheOthersAreNotSelectedUnlessTheirVerdictSta
   EXPECT_EQ(d.reasons[1], ReuseReason::kNotSelected);
 }
 
+TEST(DecideResumeTest, FreshWithNamesRetestsOnlyTheNamedOnes) {
+  // `mutcell mutmut --fresh NAME`: before, every mutant was re-tested.
+  const Plan plan = TwoMutants();
+  SessionHooks hooks;
+  hooks.only_named = true;
+  hooks.named = [&](const Mutant& m) { return m.id == plan.mutants[1].id; };
+  JournalContents empty;
+  ResumeDecision d = DecideResume(Config{}, plan, empty, true, hooks, 512 << 20);
+  EXPECT_EQ(d.reasons[0], ReuseReason::kNotSelected);
+  EXPECT_EQ(d.reasons[1], ReuseReason::kNamed);
+  // A verdict adopted from mutmut's files still stands for the unnamed one.
+  JournalContents adopted;
+  adopted.results.push_back(Killed(plan.mutants[0]));
+  d = DecideResume(Config{}, plan, adopted, true, hooks, 512 << 20);
+  EXPECT_EQ(d.reasons[0], ReuseReason::kReused);
+  EXPECT_EQ(d.reasons[1], ReuseReason::kNamed);
+}
+
 TEST(AdoptRecordsTest, AdoptedRecordsJoinTheJournalAsTheComingSession) {
   const Plan plan = TwoMutants();
   JournalContents journal;
