@@ -12,30 +12,20 @@ every failure) so a failing trial can be replayed."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MUTCELL = os.environ.get("MUTCELL_BINARY", str(ROOT / "build" / "mutcell"))
-VENV_BIN = str(Path(sys.executable).parent)
-ENV = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+from e2e_util import ENV, MUTCELL, copy_example, exit_codes, processes_in, run_cgroups, zygotes_of
+
 SEED = int(os.environ.get("MUTCELL_TRIAL_SEED", "20261201"))
 COMMAND = [MUTCELL, "mutmut", "--max-children", "2"]
-
-
-def copy_runaway(dest: Path) -> Path:
-    shutil.copytree(ROOT / "examples" / "runaway", dest, ignore=shutil.ignore_patterns("mutants", ".mutcell"))
-    return dest
 
 
 def verdicts(project: Path) -> dict[str, str]:
@@ -55,58 +45,6 @@ def result_records(project: Path) -> dict[str, int]:
         if rec.get("type") == "result":
             counts[rec["id"]] = counts.get(rec["id"], 0) + 1
     return counts
-
-
-def meta_codes(project: Path) -> dict[str, int | None]:
-    out: dict[str, int | None] = {}
-    for meta in glob.glob(str(project / "mutants" / "**" / "*.meta"), recursive=True):
-        with open(meta) as f:
-            out.update(json.load(f)["exit_code_by_key"])
-    return out
-
-
-def processes_in(project: Path, needle: str = "") -> list[int]:
-    """Live (not zombie) processes whose cwd is in `project` (and whose command line has `needle`)."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-            cwd = os.readlink(d / "cwd")
-            cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if stat[stat.rindex(")") + 2] != "Z" and cwd.startswith(str(project)) and needle in cmdline:
-            out.append(int(d.name))
-    return out
-
-
-def zygotes_of(project: Path, mutcell_pid: int) -> list[int]:
-    """mutcell's fork servers (its own children; the zygote's children have the same command line)."""
-    out = []
-    for pid in processes_in(project, "mutcell_zygote.py"):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == mutcell_pid:
-            out.append(pid)
-    return out
-
-
-def run_cgroups(pids: list[int]) -> list[str]:
-    """The run cgroups (`mutcell-<pid>-...`) of these mutcell processes, in any hierarchy."""
-    prefixes = tuple(f"mutcell-{pid}-" for pid in pids)
-    found = []
-    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
-        for d in list(dirs):
-            if d.startswith(prefixes):
-                found.append(os.path.join(top, d))
-                dirs.remove(d)
-            elif top.count(os.sep) > 12:
-                dirs.remove(d)
-    return found
 
 
 def journal_has(project: Path, kind: str) -> bool:
@@ -148,10 +86,10 @@ def wait_gone(project: Path, pids: list[int]) -> None:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict:
-    project = copy_runaway(tmp_path_factory.mktemp("reference") / "runaway")
+    project = copy_example("runaway", tmp_path_factory.mktemp("reference") / "runaway")
     r = subprocess.run(COMMAND, cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    ref = {"verdicts": verdicts(project), "meta": meta_codes(project)}
+    ref = {"verdicts": verdicts(project), "meta": exit_codes(project)}
     assert len(ref["verdicts"]) == 24 and "oom" in ref["verdicts"].values(), ref
     return ref
 
@@ -166,7 +104,7 @@ def resume_and_check(project: Path, reference: dict, interrupted_pid: int, label
     assert sorted(records) == sorted(reference["verdicts"]), label
     duplicated = {k: n for k, n in records.items() if n != 1}
     assert not duplicated, f"{label}: mutants with more than one verdict: {duplicated}"
-    assert meta_codes(project) == reference["meta"], f"{label}: .meta differs from the uninterrupted run's"
+    assert exit_codes(project) == reference["meta"], f"{label}: .meta differs from the uninterrupted run's"
     wait_gone(project, [interrupted_pid, resumed.pid])
     assert not processes_in(project), f"{label}: processes left: {processes_in(project)}"
     assert not run_cgroups([interrupted_pid, resumed.pid]), f"{label}: cgroups left: " + \
@@ -180,7 +118,7 @@ def test_mutcell_interrupted_at_a_random_moment_of_each_phase_resumes_to_the_sam
     rng = random.Random(f"{SEED}-{phase}-{int(sig)}")
     delay = rng.uniform(0, 0.15)
     label = f"{phase}, {signal.Signals(sig).name} {delay * 1000:.0f} ms after it was seen (MUTCELL_TRIAL_SEED={SEED})"
-    project = copy_runaway(tmp_path / "runaway")
+    project = copy_example("runaway", tmp_path / "runaway")
     proc = subprocess.Popen(COMMAND, cwd=project, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     seen = wait_for(lambda: PHASES[phase](project), proc, phase)
@@ -207,16 +145,16 @@ def test_mutcell_interrupted_at_a_random_moment_of_each_phase_resumes_to_the_sam
 @pytest.mark.parametrize("trial", range(4))
 def test_zygotes_killed_at_random_moments_lose_nothing(tmp_path, reference, trial):
     rng = random.Random(f"{SEED}-zygote-{trial}")
-    project = copy_runaway(tmp_path / "runaway")
+    project = copy_example("runaway", tmp_path / "runaway")
     proc = subprocess.Popen(COMMAND, cwd=project, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     kills = []
     for _ in range(2):  # two kills a run, each of whichever zygote serves then
-        if not wait_for(lambda: zygotes_of(project, proc.pid), proc, "a zygote"):
+        if not wait_for(lambda: zygotes_of(proc.pid, project), proc, "a zygote"):
             break
         delay = rng.uniform(0, 0.4)  # the example's whole run is a few seconds
         time.sleep(delay)
-        for pid in zygotes_of(project, proc.pid):
+        for pid in zygotes_of(proc.pid, project):
             try:
                 os.kill(pid, signal.SIGKILL)
                 kills.append(f"{delay * 1000:.0f} ms")

@@ -13,17 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MUTCELL = os.environ.get("MUTCELL_BINARY", str(ROOT / "build" / "mutcell"))
-VENV_BIN = str(Path(sys.executable).parent)
-ENV = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+from e2e_util import ENV, MUTCELL, processes_in
 
 SOURCE = '''
 def add(a, b):
@@ -77,21 +73,6 @@ def report(project: Path) -> dict[str, dict]:
     r = subprocess.run([MUTCELL, "report", "--format", "json"], cwd=project, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return {rec["id"]: rec for rec in json.loads(r.stdout)}
-
-
-def processes_in(project: Path) -> list[int]:
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-            cwd = os.readlink(d / "cwd")
-        except OSError:
-            continue
-        if stat[stat.rindex(")") + 2] != "Z" and cwd.startswith(str(project)):
-            out.append(int(d.name))
-    return out
 
 
 @pytest.mark.parametrize("strategy", ["collected", "pytest-main"])

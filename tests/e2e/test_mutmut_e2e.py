@@ -5,36 +5,17 @@ zygote killed mid-run losing nothing."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MUTCELL = os.environ.get("MUTCELL_BINARY", str(ROOT / "build" / "mutcell"))
-VENV_BIN = str(Path(sys.executable).parent)
+from e2e_util import ENV, MUTCELL, copy_example, exit_codes, zygotes_of
 RUNAWAY = "blocks.core.x_read_blocks__mutmut_8"
-ENV = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
-
-
-def copy_example(name: str, dest: Path) -> Path:
-    shutil.copytree(ROOT / "examples" / name, dest, ignore=shutil.ignore_patterns("mutants", ".mutcell"))
-    return dest
-
-
-def exit_codes(project: Path) -> dict[str, int | None]:
-    out: dict[str, int | None] = {}
-    for meta in glob.glob(str(project / "mutants" / "**" / "*.meta"), recursive=True):
-        with open(meta) as f:
-            out.update(json.load(f)["exit_code_by_key"])
-    return out
 
 
 def status(code: int | None) -> str:
@@ -116,27 +97,6 @@ def test_the_zygote_is_recycled_after_the_configured_count(tmp_path):
     assert ran >= 20
     assert all(n <= 5 for n in served.values()), served
     assert len(served) == -(-ran // 5), served  # every generation but the last served exactly 5
-
-
-def zygotes_of(parent: int, project: Path) -> list[int]:
-    """Live zygotes of `project` that are children of `parent` (mutcell).
-
-    By parent, not by command line alone: the zygote's children (the mutants)
-    share its command line, and pid order does not tell them apart once pids
-    wrap (pid_max is 32768 on the team's machines; a long suite wraps it)."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-            cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # exited meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[1]) == parent and f"mutcell_zygote.py --project {project}" in cmdline:
-            out.append(int(d.name))
-    return out
 
 
 def test_a_zygote_killed_mid_run_is_replaced_and_no_mutant_is_lost_or_counted_twice(tmp_path, mutmut_reference):

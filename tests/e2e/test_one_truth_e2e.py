@@ -10,24 +10,14 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-MUTCELL = os.environ.get("MUTCELL_BINARY", str(ROOT / "build" / "mutcell"))
-VENV_BIN = str(Path(sys.executable).parent)
-ENV = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+from e2e_util import ENV, MUTCELL, copy_example
 RUNAWAY = "blocks.core.x_read_blocks__mutmut_8"
-
-
-def copy_example(name: str, dest: Path) -> Path:
-    shutil.copytree(ROOT / "examples" / name, dest, ignore=shutil.ignore_patterns("mutants", ".mutcell"))
-    return dest
 
 
 def meta(project: Path) -> dict[str, tuple[int | None, float | None]]:

@@ -14,19 +14,14 @@ are bounded only so that a broken mutcell fails instead of hanging."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MUTCELL = os.environ.get("MUTCELL_BINARY", str(ROOT / "build" / "mutcell"))
-VENV_BIN = str(Path(sys.executable).parent)
-ENV = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+from e2e_util import ENV, MUTCELL, processes_in, run_cgroups
 
 SOURCE = '''
 def add(a, b):
@@ -112,34 +107,6 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def processes_in(project: Path) -> list[int]:
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-            cwd = os.readlink(d / "cwd")
-        except OSError:
-            continue
-        if stat[stat.rindex(")") + 2] != "Z" and cwd.startswith(str(project)):
-            out.append(int(d.name))
-    return out
-
-
-def run_cgroups(pid: int) -> list[str]:
-    """The run cgroups (`mutcell-<pid>-...`) of this mutcell process, in any hierarchy."""
-    found = []
-    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
-        for d in list(dirs):
-            if d.startswith(f"mutcell-{pid}-"):
-                found.append(os.path.join(top, d))
-                dirs.remove(d)
-            elif top.count(os.sep) > 12:
-                dirs.remove(d)
-    return found
-
-
 def meta_codes(project: Path) -> dict:
     return json.loads((project / "mutants" / "src" / "ov" / "core.py.meta").read_text())["exit_code_by_key"]
 
@@ -183,7 +150,7 @@ def test_a_suite_that_fails_only_without_stats_recording_stops_the_run(tmp_path)
     assert not marks(d, "mutant-")
     assert all(v is None for v in meta_codes(project).values()), meta_codes(project)
     assert not processes_in(project)
-    assert not run_cgroups(proc.pid)
+    assert not run_cgroups([proc.pid])
 
 
 def test_sigterm_while_the_clean_run_and_the_warm_up_overlap_ends_the_run_and_it_resumes(tmp_path):
@@ -208,7 +175,7 @@ def test_sigterm_while_the_clean_run_and_the_warm_up_overlap_ends_the_run_and_it
         pytest.fail("SIGTERM was not honoured: " + out[-3000:])
     assert proc.returncode == 143, out[-3000:]
     assert not processes_in(project), "the preparation or a fork server outlived mutcell"
-    assert not run_cgroups(proc.pid)
+    assert not run_cgroups([proc.pid])
     assert not marks(d, "mutant-")
     # Resumable: the same command with a passing clean run finishes the run.
     r = subprocess.run([MUTCELL, "mutmut", "--max-children", "2"], cwd=project, env=dict(env, OV_MODE=""),
