@@ -32,21 +32,26 @@ def exit_codes(project: Path) -> dict[str, int | None]:
     return out
 
 
-def processes_in(project: Path, needle: str = "") -> list[int]:
-    """Live (not zombie) processes whose cwd is in `project` (and whose command line has `needle`)."""
-    out = []
+def live_processes():
+    """(pid, ppid, cwd, command line) of every live (not zombie) process; those
+    that exit while being read are left out."""
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
         try:
             stat = (d / "stat").read_text()
             cwd = os.readlink(d / "cwd")
-            cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace") if needle else ""
+            cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if stat[stat.rindex(")") + 2] != "Z" and cwd.startswith(str(project)) and needle in cmdline:
-            out.append(int(d.name))
-    return out
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z":
+            yield int(d.name), int(fields[1]), cwd, cmdline
+
+
+def processes_in(project: Path, needle: str = "") -> list[int]:
+    """Live processes whose cwd is in `project` (and whose command line has `needle`)."""
+    return [pid for pid, _, cwd, cmdline in live_processes() if cwd.startswith(str(project)) and needle in cmdline]
 
 
 def run_cgroups(pids: list[int]) -> list[str]:
@@ -69,16 +74,5 @@ def zygotes_of(parent: int, project: Path) -> list[int]:
     By parent, not by command line alone: the zygote's children (the mutants)
     share its command line, and pid order does not tell them apart once pids
     wrap (pid_max is 32768 on the team's machines; a long suite wraps it)."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-            cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # exited meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[1]) == parent and f"mutcell_zygote.py --project {project}" in cmdline:
-            out.append(int(d.name))
-    return out
+    return [pid for pid, ppid, _, cmdline in live_processes()
+            if ppid == parent and f"mutcell_zygote.py --project {project}" in cmdline]
