@@ -562,6 +562,69 @@ def runs_at_collection(warm: Warm, mutant: str) -> bool:
     return function_key(mutant) in warm.collection_functions
 
 
+def functions_a_new_session_runs(warm: Warm, params: list[str]) -> set[str] | None:
+    """Which functions of the code under test a new pytest.main in this
+    process runs before its first test: what a pytest-main child (and each
+    of mutmut's children) runs again with its mutant active. The zygote's
+    own collection records more: its first import of the test modules
+    runs their module-level code, which a later pytest.main in the same
+    process does not run again (the modules are in sys.modules), so
+    mutmut's children see that code's unmutated results too, and those
+    mutants can run collected. Measured, not inferred: a forked child runs
+    `pytest --collect-only` (configure, conftest imports, collection and
+    its hooks, session start and finish) with mutmut's stats recording,
+    and reports what ran; nothing of it touches the zygote. None when it
+    cannot tell (the caller keeps the zygote's own set)."""
+    from mutmut.state import state
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            die_with_parent()
+            state()._stats.clear()
+            warm.set_mutant_under_test("stats")
+            warm.runner.execute_pytest(["--collect-only", "-qq"] + params, plugins=[verdict_only_plugin()])
+            data = json.dumps(sorted(state()._stats)).encode()
+            while data:
+                data = data[os.write(w, data):]
+            code = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = os.read(r, 65536)
+            except InterruptedError:
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        log(f"the re-collection pass ended with status {status}; functions run at collection time "
+            "are taken from the zygote's own collection")
+        return None
+    try:
+        names = json.loads(b"".join(chunks))
+    except ValueError:
+        return None
+    return {n for n in names if isinstance(n, str)}
+
+
 def run_collected(warm: Warm, tests: list[str]) -> int:
     """Runs pre-collected items through pytest's run protocol, like `-x`:
     stops at the first failing item. Returns the exit code pytest.main would.
@@ -1068,6 +1131,10 @@ def main(argv: list[str]) -> int:
             warm.collection_functions = set(state()._stats)
             state()._stats.clear()
             set_mutant_under_test("")
+            if warm.collection_functions and not session.testsfailed:
+                again = functions_a_new_session_runs(warm, pass_params)
+                if again is not None:
+                    warm.collection_functions &= again
             if session.testsfailed:
                 holder["note"] = f"{session.testsfailed} collection errors; children use pytest.main"
             else:
@@ -1081,7 +1148,8 @@ def main(argv: list[str]) -> int:
             return run_server(server)
 
         plugin = make_collect_plugin(serve_in_session)
-        params = ["-x", "-q", "-p", "no:randomly", "-p", "no:random-order"] + selection
+        pass_params = ["-p", "no:randomly", "-p", "no:random-order"] + selection
+        params = ["-x", "-q"] + pass_params
         set_mutant_under_test("stats")  # trampolines record the functions collection runs
         state()._stats.clear()
         try:

@@ -80,6 +80,65 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
+CALLSITE_LIB = '''
+def at_import(x):
+    return x + 1
+
+
+def in_hook(x):
+    return x * 2
+'''
+
+CALLSITE_CONFTEST = '''
+from tiny.core import in_hook
+
+
+def pytest_generate_tests(metafunc):
+    if "h" in metafunc.fixturenames:
+        metafunc.parametrize("h", [in_hook(2)])
+'''
+
+CALLSITE_TESTS = '''
+import pytest
+
+from tiny.core import at_import, in_hook
+
+# Module level of a test module: imported once per process.
+DATA = [at_import(1)]
+
+
+@pytest.mark.parametrize("v", DATA)
+def test_import(v):
+    assert at_import(1) == v
+
+
+def test_hook(h):
+    assert h == 4 and in_hook(0) == 0
+'''
+
+
+@pytest.fixture(scope="session")
+def callsite_project(tmp_path_factory) -> Path:
+    """The code under test called at a test module's import and from a
+    collection hook, checked against the values it returns when the tests
+    run. (Not at a conftest's import: mutmut's forced-fail run cannot get
+    past a conftest that raises, so mutmut refuses such a project.)"""
+    if not MUTMUT.exists():
+        pytest.skip(f"mutmut is not installed next to {sys.executable}")
+    root = tmp_path_factory.mktemp("callsite") / "tiny"
+    (root / "src" / "tiny").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "src" / "tiny" / "__init__.py").write_text("")
+    (root / "src" / "tiny" / "core.py").write_text(CALLSITE_LIB)
+    (root / "tests" / "conftest.py").write_text(CALLSITE_CONFTEST)
+    (root / "tests" / "test_core.py").write_text(CALLSITE_TESTS)
+    (root / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["src/tiny"]\n')
+    r = subprocess.run([str(MUTMUT), "run", "--max-children", "2"], cwd=root,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return root
+
+
 def reference(project: Path) -> dict:
     meta = json.loads((project / "mutants/src/tiny/core.py.meta").read_text())
     return meta["exit_code_by_key"]
@@ -228,6 +287,32 @@ def test_exit_codes_equal_mutmut_run_for_every_mutant(project, strategy):
             assert exited["maxrss_bytes"] > 0 and exited["utime_s"] >= 0
             got[key] = exited["exit_code"]
         assert got == ref
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+
+
+def test_only_functions_a_new_pytest_session_runs_again_take_the_pytest_main_way(callsite_project):
+    """A test module's module-level code runs once per process (a later
+    pytest.main finds the module in sys.modules), so mutmut's children and
+    collected items alike see its unmutated results: those mutants run
+    collected. What a new session runs again (a collection hook) runs the
+    pytest-main way. Verdicts equal mutmut's."""
+    ref = reference(callsite_project)
+    d = Driver(callsite_project, "collected")
+    try:
+        ready = d.recv()
+        assert ready["type"] == "ready", ready
+        note = ready.get("note", "")
+        assert "tiny.core.x_in_hook" in note, ready
+        assert "tiny.core.x_at_import" not in note, ready
+        got = {}
+        for i, key in enumerate(sorted(ref)):
+            got[key] = run_one(d, i, key, covering_tests(callsite_project, key), timeout_s=30)["exit_code"]
+        assert got == ref
+        assert {k.partition("__mutmut_")[0] for k, v in ref.items() if v == 1} >= {
+            "tiny.core.x_at_import", "tiny.core.x_in_hook"}, ref
         d.send({"type": "shutdown"})
         assert d.wait() == 0
     finally:
