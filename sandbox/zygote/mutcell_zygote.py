@@ -677,6 +677,35 @@ def prewarm_items(warm: Warm) -> None:
             pass  # the child's run reports it as pytest would
 
 
+def prewarm_linecache(warm: Warm) -> int:
+    """The source lines a failing test's traceback shows (mutmut runs
+    pytest with --tb=native: a line of every frame from pytest's run
+    protocol through pluggy to the test and the code under test), read once
+    here instead of in every killed child: about ten files per traceback,
+    among them mutmut's mutated modules, which hold every mutant's copy of
+    each function. The files of the modules loaded now under the project
+    (mutmut's mutants/ tree and the tests) and of pytest, pluggy and mutmut
+    (its trampoline is a frame of every mutant's traceback); a
+    child still checks each file's size and mtime (linecache.checkcache),
+    so a changed file is read again. Returns the number of files read."""
+    import linecache
+
+    roots = [os.path.join(warm.project, "")]
+    for name in ("_pytest", "pluggy", "mutmut"):
+        mod = sys.modules.get(name)
+        f = getattr(mod, "__file__", None)
+        if f:
+            roots.append(os.path.join(os.path.dirname(f), ""))
+    roots_t = tuple(roots)
+    n = 0
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if isinstance(f, str) and f.endswith(".py") and f.startswith(roots_t):
+            if linecache.getlines(f):
+                n += 1
+    return n
+
+
 class ChildReports:
     """pytest plugin, collected strategy: what the terminal reporter keeps of
     a child's test reports for the failure summary printed at its end
@@ -856,6 +885,7 @@ class Server:
         self.warm.child_stderr = open(2, "w", closefd=False)
         self.warm.saved_stdio_fds = saved_stdio_fds(self.warm.session)
         prewarm_items(self.warm)
+        prewarm_linecache(self.warm)
         lean_child_reporting(self.warm)
         for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             f.flush()  # or every child would write the zygote's pending output again

@@ -6,6 +6,7 @@ does not do per mutant (pytest-cov's measurement and report)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -158,6 +159,51 @@ def test_a_collected_child_logs_its_failures_without_per_test_progress(project, 
     assert text.startswith("=") and "FAILURES" in text and "DOUBLE-FAILED" in text, text
     assert "short test summary info" in text and "FAILED tests/test_core.py::test_double" in text, text
     assert "TRIPLE-PRINTED" not in text, text  # a passing test's captured output is not shown
+
+
+AUDIT_OPENS = '''
+import os
+import sys
+
+_log = os.environ.get("MUTCELL_TEST_OPEN_LOG")
+if _log:
+    def _hook(event, args, _log=_log):
+        # Python's own "open" audit event: every file a process opens by name.
+        if event == "open" and isinstance(args[0], str) and args[0].endswith(".py"):
+            fd = os.open(_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.write(fd, f"{os.getpid()} {args[0]}\\n".encode())
+            os.close(fd)
+    sys.addaudithook(_hook)
+'''
+
+
+def test_a_killed_collected_child_reads_no_source_file_for_its_traceback(project, tmp_path):
+    """--tb=native shows a line of every frame (pytest's run protocol,
+    pluggy, mutmut's trampoline, the test, the code under test): the zygote
+    has those files' lines cached before it forks, so a killed child formats
+    its failure without opening any of them."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(AUDIT_OPENS)
+    opens = tmp_path / "opens.log"
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+           "MUTCELL_TEST_OPEN_LOG": str(opens)}
+    d = Driver(project, "collected", extra_env=env)
+    log = tmp_path / "failing.log"
+    try:
+        assert d.recv()["type"] == "ready"
+        assert opens.exists(), "the audit hook did not load in the zygote"
+        exited = run_one(d, 1, killed_mutant(project, "double"), ["tests/test_core.py::test_double"],
+                         output=str(log), timeout_s=30)
+        assert exited["exit_code"] == 1
+        d.send({"type": "shutdown"})
+        assert d.wait() == 0
+    finally:
+        d.close()
+    assert "DOUBLE-FAILED" in log.read_text() and "core.py" in log.read_text(), log.read_text()
+    child = [line.split(" ", 1)[1] for line in opens.read_text().splitlines()
+             if line.split(" ", 1)[0] == str(exited["pid"])]
+    assert child == [], child
 
 
 COV_OPTIONS = '''
