@@ -781,6 +781,51 @@ def lean_child_reporting(warm: Warm) -> None:
         traceback.print_exc()
 
 
+def fast_argnames_of_parameterless_functions() -> bool:
+    """pytest makes a new FixtureDef for the `request` fixture every time a
+    fixture asks for it (RequestFixtureDef, around a lambda without
+    parameters; every directly parametrized argument is such a fixture), and
+    each FixtureDef computes its function's argument names through
+    inspect.signature: several times per test, about a third of the run
+    protocol's cost for a parametrized test. For a plain function without
+    any parameter (no positional, keyword-only, *args or **kwargs, no
+    __wrapped__ or __signature__ that inspect.signature would follow) the
+    answer is always the empty tuple; every other function goes pytest's
+    own way. Done once in the zygote (collected strategy), before it forks;
+    where pytest's internals differ it changes nothing."""
+    try:
+        import inspect
+        import types
+
+        import _pytest.fixtures as fixtures
+
+        original = fixtures.getfuncargnames
+        if getattr(original, "__mutcell_fast__", False):
+            return True
+        if not callable(original) or original(lambda: None) != ():
+            return False
+        function_type = types.FunctionType
+        no_parameters_flags = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+
+        def getfuncargnames(function, *, name="", cls=None):
+            if type(function) is function_type:
+                code = function.__code__
+                if not (code.co_argcount or code.co_kwonlyargcount or code.co_posonlyargcount
+                        or code.co_flags & no_parameters_flags):
+                    d = function.__dict__
+                    if "__wrapped__" not in d and "__signature__" not in d:
+                        return ()
+            return original(function, name=name, cls=cls)
+
+        getfuncargnames.__mutcell_fast__ = True
+        getfuncargnames.__wrapped_original__ = original
+        fixtures.getfuncargnames = getfuncargnames
+        return True
+    except Exception:
+        log("fast argument names: pytest's internals differ; children use pytest's own")
+        return False
+
+
 def saved_stdio_fds(session) -> tuple[int, ...]:
     """The fds where pytest's global capture (collected strategy: the
     zygote's session) saved fds 1 and 2; () when it captures no fds."""
@@ -887,6 +932,8 @@ class Server:
         prewarm_items(self.warm)
         prewarm_linecache(self.warm)
         lean_child_reporting(self.warm)
+        if self.warm.session is not None:
+            fast_argnames_of_parameterless_functions()
         for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             f.flush()  # or every child would write the zygote's pending output again
         rss_bytes()  # opens the statm fd the children close
