@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,6 +178,19 @@ bool ReadStageLine(int fd, pid_t pid, std::string* line) {
 }
 
 /// Runs mutmut's preparation in this directory; its output goes to ours.
+/// Turns address-space randomization off for the programs this process
+/// starts from now on (personality ADDR_NO_RANDOMIZE, kept across exec;
+/// unprivileged, but a seccomp filter such as Docker's default refuses it).
+bool SameAddressLayoutForChildren(std::string* err) {
+  const int current = personality(0xffffffff);
+  if (current == -1 || personality(static_cast<unsigned long>(current) | ADDR_NO_RANDOMIZE) == -1) {
+    *err = std::string("cannot turn off address-space randomization for mutmut's preparation and the fork "
+                       "servers (personality: ") + std::strerror(errno) + ")";
+    return false;
+  }
+  return true;
+}
+
 /// When the preparation says its stats stage is done (mutants/ and mutmut's
 /// stats final: what a fork server needs) and the clean run and forced-fail
 /// test are still to come, it returns kExitOk at once with the stage's
@@ -328,6 +342,16 @@ int MutmutCommand(const Config& cfg, const MutmutArgs& args) {
   // preparation's would not find the tests mutmut recorded. A seed the user
   // set is kept.
   if (std::getenv("PYTHONHASHSEED") == nullptr) setenv("PYTHONHASHSEED", "0", 1);
+  // One address layout too: before Python 3.12 hash(None) is None's
+  // address, so a set of tuples holding None (isodate's test cases) iterates
+  // in an order that address-space randomization changes in every process,
+  // whatever the seed. mutmut's own children share their parent's layout;
+  // mutcell's preparation and zygotes are separate processes, so they all
+  // start without randomization (inherited across exec, by mutants too).
+  if (!SameAddressLayoutForChildren(&err))
+    spdlog::info("{}: test ids built from the order of a set holding None (Python before 3.12) can differ "
+                 "between mutmut's preparation and the fork servers, and such tests end error pytest-exit-4",
+                 err);
   nlohmann::json prepared = nlohmann::json::object();
   // The clean run and the forced-fail test, when they go on while the fork
   // server warms up: finished before any mutant starts (make_runner), or
