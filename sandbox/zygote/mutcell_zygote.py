@@ -826,6 +826,43 @@ def fast_argnames_of_parameterless_functions() -> bool:
         return False
 
 
+def precomputed_param_argkeys(items) -> bool:
+    """pytest's fixtures plugin reorders a session's items by their
+    higher-scoped parameters in pytest_collection_modifyitems, which a
+    collected child runs again on its selection (as pytest.main(tests)
+    would), and recomputes every item's parameter keys for every higher
+    scope each time: about 2.5 ms per child of a few dozen parametrized
+    tests. The keys are fixed once an item is collected, so the zygote
+    computes them once (pytest's own get_param_argkeys) and a child looks
+    them up; an item the zygote does not know goes pytest's own way. The
+    order pytest computes from them is unchanged. Where pytest's internals
+    differ it changes nothing."""
+    try:
+        import _pytest.fixtures as fixtures
+
+        original = fixtures.get_param_argkeys
+        if getattr(original, "__mutcell_fast__", False):
+            return True
+        scopes = tuple(fixtures.HIGH_SCOPES)
+        known = {}
+        for item in items:
+            for scope in scopes:
+                known[(id(item), scope)] = (item, tuple(original(item, scope)))
+
+        def get_param_argkeys(item, scope):
+            hit = known.get((id(item), scope))
+            if hit is not None and hit[0] is item:
+                return iter(hit[1])
+            return original(item, scope)
+
+        get_param_argkeys.__mutcell_fast__ = True
+        fixtures.get_param_argkeys = get_param_argkeys
+        return True
+    except Exception:
+        log("precomputed parameter keys: pytest's internals differ; children compute them as pytest does")
+        return False
+
+
 def saved_stdio_fds(session) -> tuple[int, ...]:
     """The fds where pytest's global capture (collected strategy: the
     zygote's session) saved fds 1 and 2; () when it captures no fds."""
@@ -934,6 +971,7 @@ class Server:
         lean_child_reporting(self.warm)
         if self.warm.session is not None:
             fast_argnames_of_parameterless_functions()
+            precomputed_param_argkeys(self.warm.items_by_id.values())
         for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             f.flush()  # or every child would write the zygote's pending output again
         rss_bytes()  # opens the statm fd the children close

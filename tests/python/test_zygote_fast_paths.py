@@ -103,3 +103,75 @@ def test_a_parameterless_function_needs_no_signature(fast, monkeypatch):
     assert calls == []
     assert fixtures.getfuncargnames(one, name="one") == ("a",)
     assert calls == [one]  # everything else still asks pytest
+
+
+class FakeCallSpec:
+    def __init__(self, params: dict, scopes: dict) -> None:
+        self.params = params
+        self._arg2scope = scopes
+        self.indices = {name: i for i, name in enumerate(params)}
+
+
+class FakeItem:
+    """What get_param_argkeys reads of an item."""
+
+    def __init__(self, path: str, params: dict, scopes: dict, cls=None) -> None:
+        self.path = Path(path)
+        self.cls = cls
+        if params:
+            self.callspec = FakeCallSpec(params, scopes)
+
+    def __repr__(self) -> str:
+        return f"FakeItem({self.path}, {getattr(self, 'callspec', None) and self.callspec.params})"
+
+
+def fake_items():
+    from _pytest.scope import Scope
+
+    items = []
+    for i in range(12):
+        params = {"db": ["a", "b", "c"][i % 3], "n": i}
+        scopes = {"db": [Scope.Session, Scope.Module, Scope.Class][i % 3], "n": Scope.Function}
+        items.append(FakeItem(f"/p/tests/test_{i % 2}.py", params, scopes, cls=Holder if i % 4 == 0 else None))
+    items.append(FakeItem("/p/tests/test_plain.py", {}, {}))
+    return items
+
+
+@pytest.fixture
+def precomputed(monkeypatch):
+    monkeypatch.setattr(fixtures, "get_param_argkeys", fixtures.get_param_argkeys)  # restored afterwards
+    original = fixtures.get_param_argkeys
+    items = fake_items()
+    assert z.precomputed_param_argkeys(items)
+    assert fixtures.get_param_argkeys is not original
+    return original, items
+
+
+def test_parameter_keys_and_the_order_pytest_makes_of_them_are_pytests(precomputed):
+    original, items = precomputed
+    from _pytest.scope import HIGH_SCOPES
+
+    for item in items + [FakeItem("/p/tests/unknown.py", {"db": "z"}, {"db": HIGH_SCOPES[0]})]:
+        for scope in HIGH_SCOPES:
+            assert list(fixtures.get_param_argkeys(item, scope)) == list(original(item, scope)), (item, scope)
+    patched_order = fixtures.reorder_items(items[::-1])
+    fixtures.get_param_argkeys = original
+    assert patched_order == fixtures.reorder_items(items[::-1])
+    assert patched_order != items[::-1]  # the higher-scoped parameters did reorder them
+
+
+def test_an_item_the_zygote_collected_needs_no_new_keys(precomputed, monkeypatch):
+    original, items = precomputed
+    from _pytest.scope import HIGH_SCOPES
+
+    calls = []
+    import _pytest.fixtures as fx
+    patched = fx.get_param_argkeys
+    monkeypatch.setattr(fx, "get_param_argkeys", patched)
+    # The closure holds pytest's function: count through the item instead.
+    for item in items:
+        item.__class__ = type("Counting", (FakeItem,), {"path": property(lambda self: calls.append(1) or Path("/x"))})
+    for item in items:
+        for scope in HIGH_SCOPES:
+            list(fx.get_param_argkeys(item, scope))
+    assert calls == []
