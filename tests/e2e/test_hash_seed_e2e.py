@@ -51,23 +51,27 @@ def make_project(root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("strategy", ["pytest-main", "collected"])
-def test_ids_that_follow_the_hash_seed_are_found_by_every_zygote(tmp_path, strategy):
-    ENV.pop("PYTHONHASHSEED", None)  # the user set none: each process would draw its own
-    if os.environ.get("MUTCELL_TEST_SEED"):  # to see the test fail: a random seed per process
-        ENV["PYTHONHASHSEED"] = os.environ["MUTCELL_TEST_SEED"]
-    project = make_project(tmp_path / "seeded")
+def assert_every_mutant_killed(project: Path, strategy: str) -> None:
+    """Every mutant of scale() is caught by its tests; none is an error of a
+    test id the zygote could not find."""
     r = mutcell_mutmut(project, "--strategy", strategy, "--strategy-check", "0", "--max-attempts", "1")
     out = r.stdout + r.stderr
     rep = subprocess.run([MUTCELL, "report", "--format", "json"], cwd=project, env=ENV, capture_output=True, text=True)
     assert rep.returncode == 0, rep.stderr
     results = {x["id"]: x for x in json.loads(rep.stdout)}
     assert results, out[-3000:]
-    # Every mutant of scale() is caught by its tests; none is an error of a
-    # test id the zygote could not find.
     wrong = {k: (v["verdict"], v.get("error")) for k, v in results.items() if v["verdict"] != "killed"}
     assert not wrong, (wrong, out[-3000:])
     assert r.returncode == 0, out[-3000:]
+
+
+@pytest.mark.parametrize("strategy", ["pytest-main", "collected"])
+def test_ids_that_follow_the_hash_seed_are_found_by_every_zygote(tmp_path, strategy):
+    ENV.pop("PYTHONHASHSEED", None)  # the user set none: each process would draw its own
+    if os.environ.get("MUTCELL_TEST_SEED"):  # to see the test fail: a random seed per process
+        ENV["PYTHONHASHSEED"] = os.environ["MUTCELL_TEST_SEED"]
+    project = make_project(tmp_path / "seeded")
+    assert_every_mutant_killed(project, strategy)
 
 
 # Tuples holding None: before Python 3.12, hash(None) is None's address, so
@@ -99,12 +103,4 @@ def test_ids_that_follow_the_address_of_none_are_found_by_every_zygote(tmp_path,
     later hash(None) is a constant: there this test cannot fail.)"""
     project = make_project(tmp_path / "seeded")
     (project / "tests" / "test_core.py").write_text(TESTS_NONE)
-    r = mutcell_mutmut(project, "--strategy", strategy, "--strategy-check", "0", "--max-attempts", "1")
-    out = r.stdout + r.stderr
-    rep = subprocess.run([MUTCELL, "report", "--format", "json"], cwd=project, env=ENV, capture_output=True, text=True)
-    assert rep.returncode == 0, rep.stderr
-    results = {x["id"]: x for x in json.loads(rep.stdout)}
-    assert results, out[-3000:]
-    wrong = {k: (v["verdict"], v.get("error")) for k, v in results.items() if v["verdict"] != "killed"}
-    assert not wrong, (wrong, out[-3000:])
-    assert r.returncode == 0, out[-3000:]
+    assert_every_mutant_killed(project, strategy)

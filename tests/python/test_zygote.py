@@ -63,21 +63,27 @@ def test_box():
 '''
 
 
-@pytest.fixture(scope="session")
-def project(tmp_path_factory) -> Path:
+def mutmut_project(root: Path, lib: str, tests: str, conftest: str | None = None) -> Path:
+    """A tiny src/tiny project at `root`, after a real `mutmut run`."""
     if not MUTMUT.exists():
         pytest.skip(f"mutmut is not installed next to {sys.executable}")
-    root = tmp_path_factory.mktemp("proj") / "tiny"
     (root / "src" / "tiny").mkdir(parents=True)
     (root / "tests").mkdir()
     (root / "src" / "tiny" / "__init__.py").write_text("")
-    (root / "src" / "tiny" / "core.py").write_text(LIB)
-    (root / "tests" / "test_core.py").write_text(TESTS)
+    (root / "src" / "tiny" / "core.py").write_text(lib)
+    if conftest is not None:
+        (root / "tests" / "conftest.py").write_text(conftest)
+    (root / "tests" / "test_core.py").write_text(tests)
     (root / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["src/tiny"]\n')
     r = subprocess.run([str(MUTMUT), "run", "--max-children", "2"], cwd=root,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     return root
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Path:
+    return mutmut_project(tmp_path_factory.mktemp("proj") / "tiny", LIB, TESTS)
 
 
 CALLSITE_LIB = '''
@@ -123,20 +129,8 @@ def callsite_project(tmp_path_factory) -> Path:
     collection hook, checked against the values it returns when the tests
     run. (Not at a conftest's import: mutmut's forced-fail run cannot get
     past a conftest that raises, so mutmut refuses such a project.)"""
-    if not MUTMUT.exists():
-        pytest.skip(f"mutmut is not installed next to {sys.executable}")
-    root = tmp_path_factory.mktemp("callsite") / "tiny"
-    (root / "src" / "tiny").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "src" / "tiny" / "__init__.py").write_text("")
-    (root / "src" / "tiny" / "core.py").write_text(CALLSITE_LIB)
-    (root / "tests" / "conftest.py").write_text(CALLSITE_CONFTEST)
-    (root / "tests" / "test_core.py").write_text(CALLSITE_TESTS)
-    (root / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["src/tiny"]\n')
-    r = subprocess.run([str(MUTMUT), "run", "--max-children", "2"], cwd=root,
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return root
+    return mutmut_project(tmp_path_factory.mktemp("callsite") / "tiny", CALLSITE_LIB, CALLSITE_TESTS,
+                          CALLSITE_CONFTEST)
 
 
 def reference(project: Path) -> dict:
