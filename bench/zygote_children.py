@@ -1,8 +1,10 @@
 """Per-child time of the real zygote, driven standalone (no mutcell, no
 cells): the median wall time from `run` to `exited` of a project's killed or
-surviving mutants, each run twice, one at a time.
+surviving mutants, each run twice, one at a time; with `all`, the mean over
+every mutant that has tests, each run once (verdicts as the project's .meta
+files say).
 
-    .venv/bin/python bench/zygote_children.py PROJECT [ZYGOTE_SCRIPT] [killed|survived]
+    .venv/bin/python bench/zygote_children.py PROJECT [ZYGOTE_SCRIPT] [killed|survived|all]
 
 PROJECT is a mutmut project after a `mutmut run` or `mutcell mutmut` (its
 mutants/ tree, .meta verdicts and mutmut-stats.json); ZYGOTE_SCRIPT defaults
@@ -26,28 +28,33 @@ def main() -> int:
     proj = Path(sys.argv[1]).resolve()
     script = Path(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else ZYGOTE
     kind = sys.argv[3] if len(sys.argv) > 3 else "killed"
-    want = 1 if kind == "killed" else 0
+    want = {"killed": 1, "survived": 0}.get(kind)
     stats = json.loads((proj / "mutants" / "mutmut-stats.json").read_text())
     meta = {}
     for f in glob.glob(str(proj / "mutants" / "**" / "*.meta"), recursive=True):
         meta.update(json.loads(Path(f).read_text())["exit_code_by_key"])
-    keys = [k for k, v in sorted(meta.items()) if v == want][:40]
+    tests_of = stats["tests_by_mangled_function_name"]
+    if want is None:
+        keys = [k for k in sorted(meta) if tests_of.get(k.partition("__mutmut_")[0])]
+    else:
+        keys = [k for k, v in sorted(meta.items()) if v == want][:40] * 2
     d = Driver(proj, "collected", script=script)
     times = []
     try:
         ready = d.recv()
         assert ready["type"] == "ready", ready
-        for i, key in enumerate(keys * 2):
-            tests = stats["tests_by_mangled_function_name"][key.partition("__mutmut_")[0]]
+        for i, key in enumerate(keys):
+            tests = tests_of[key.partition("__mutmut_")[0]]
             t = time.monotonic()
             exited = run_one(d, i, key, tests, timeout_s=30, output="/dev/null")
             times.append(time.monotonic() - t)
-            assert exited["exit_code"] == want, (key, exited)
+            assert exited["exit_code"] == (meta[key] if want is None else want), (key, exited)
         d.send({"type": "shutdown"})
         d.wait()
     finally:
         d.close()
-    print(f"{kind}: n={len(times)} median {statistics.median(times) * 1000:.2f} ms ({script})")
+    print(f"{kind}: n={len(times)} median {statistics.median(times) * 1000:.2f} ms, "
+          f"mean {statistics.mean(times) * 1000:.2f} ms ({script})")
     return 0
 
 
