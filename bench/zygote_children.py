@@ -28,6 +28,9 @@ def main() -> int:
     proj = Path(sys.argv[1]).resolve()
     script = Path(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else ZYGOTE
     kind = sys.argv[3] if len(sys.argv) > 3 else "killed"
+    if kind not in ("killed", "survived", "all"):
+        print(f"zygote_children.py: unknown kind {kind!r} (killed, survived or all)", file=sys.stderr)
+        return 2
     want = {"killed": 1, "survived": 0}.get(kind)
     stats = json.loads((proj / "mutants" / "mutmut-stats.json").read_text())
     meta = {}
@@ -35,7 +38,7 @@ def main() -> int:
         meta.update(json.loads(Path(f).read_text())["exit_code_by_key"])
     tests_of = stats["tests_by_mangled_function_name"]
     if want is None:
-        keys = [k for k in sorted(meta) if tests_of.get(k.partition("__mutmut_")[0])]
+        keys = [k for k in sorted(meta) if meta[k] is not None and tests_of.get(k.partition("__mutmut_")[0])]
     else:
         keys = [k for k, v in sorted(meta.items()) if v == want][:40] * 2
     d = Driver(proj, "collected", script=script)
