@@ -245,6 +245,17 @@ def read_meta_codes(project):
     return codes
 
 
+def read_meta_durations(project):
+    """mutmut's per-mutant durations (`durations_by_key` of its .meta files:
+    its child's time, as `mutmut run` measures it)."""
+    out = {}
+    for meta in glob.glob(os.path.join(project, "mutants", "**", "*.meta"), recursive=True):
+        with open(meta) as f:
+            d = json.load(f).get("durations_by_key") or {}
+        out.update({k: v for k, v in d.items() if isinstance(v, (int, float))})
+    return out
+
+
 def set_mutmut_options(project, **opts):
     path = os.path.join(project, "pyproject.toml")
     with open(path) as f:
@@ -440,9 +451,10 @@ class Bench:
             log(f"  {name}")
             r = run_in_cgroup(f"real{i}", argv, proj, env, logf, watcher=deadline_watcher(self.a.run_timeout))
             codes = read_meta_codes(proj)
+            durations = read_meta_durations(proj) if tool == "mutmut" else {}
             if names:
                 codes = {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, n) for n in names)}
-            r.update(name=name, tool=tool, codes=codes, rate=rate_from_log(logf), argv=argv)
+            r.update(name=name, tool=tool, codes=codes, rate=rate_from_log(logf), argv=argv, durations=durations)
             r["checked"] = sum(1 for v in codes.values() if v is not None)
             r["journal"] = read_journal(state) if os.path.exists(os.path.join(state, "journal.jsonl")) else {}
             r["phases"] = prepare_phases(state)
@@ -507,6 +519,7 @@ class Bench:
                  f"{len(both)} mutants every run calls killed took {kf_s:.2f} s vs {plain_s:.2f} s of attempt "
                  f"time summed over both runs ({(1 - kf_s / plain_s) * 100 if plain_s else 0:.0f} % saved); the "
                  f"{len(surv)} survivors (same tests, any order: the control) {surv_kf:.2f} s vs {surv_plain:.2f} s.")
+        text += self.attempts_by_verdict(ref, results[1])
         if dis_lines:
             text += "\n\nDisagreements with `mutmut run (fork)` (mutcell's journal verdict and reason):\n\n" + \
                 "\n".join(dis_lines[:40]) + (f"\n- ... {len(dis_lines) - 40} more" if len(dis_lines) > 40 else "")
@@ -517,6 +530,33 @@ class Bench:
             self.headlines.append(f"{label}: {r['name']} {ref['wall_s'] / r['wall_s']:.2f}× mutmut run (fork) by wall"
                                   + (f", {r['rate'] / ref['rate']:.2f}× by the mutant phase" if r["rate"] and ref["rate"]
                                      else ""))
+
+    @staticmethod
+    def attempts_by_verdict(ref, default):
+        """Per-mutant attempt time by verdict, `mutmut run`'s children (its
+        .meta durations) against mutcell's default (its journal), over the
+        mutants both call killed, and both call survived."""
+        rows = []
+        for verdict, code in (("killed", 1), ("survived", 0)):
+            keys = [k for k, v in ref["codes"].items() if v == code and k in ref["durations"]
+                    and default["journal"].get(k, {}).get("verdict") == verdict]
+            if not keys:
+                continue
+            a = [ref["durations"][k] for k in keys]
+            b = [default["journal"][k]["duration_s"] for k in keys]
+            rows.append([verdict, len(keys), fmt_ms(statistics.median(a)), fmt_ms(statistics.median(b)),
+                         f"{statistics.median(a) / statistics.median(b):.2f}×" if statistics.median(b) else "-",
+                         f"{sum(a):.2f}", f"{sum(b):.2f}", f"{sum(a) / sum(b):.2f}×" if sum(b) else "-"])
+        if not rows:
+            return ""
+        return ("\n\nPer-mutant attempt time by verdict, `mutmut run (fork)`'s children (`durations_by_key` in "
+                "its .meta files) against *mutcell mutmut (default)* (`duration_s` in its journal), over the "
+                "mutants both call killed, and both call survived. A survivor runs every one of its tests in "
+                "both tools, through the same pytest run protocol; what mutcell saves on it is only the "
+                "per-child configuration and collection of `pytest.main`, so the survivors' ratio caps what "
+                "the mutant phase as a whole can reach on a project with many survivors.\n\n"
+                + table(["verdict", "mutants", "mutmut median ms", "mutcell median ms", "ratio (median)",
+                         "mutmut sum s", "mutcell sum s", "ratio (sum)"], rows))
 
     def real_projects(self):
         for spec in realprojects.PROJECTS:
@@ -583,6 +623,13 @@ class Bench:
         if out.returncode != 0:
             raise RuntimeError("bare protocol loop failed: " + out.stderr[-2000:])
         proto = json.loads(out.stdout.strip().splitlines()[-1])
+        # The same loop on the no-op project itself (one test per function,
+        # the session mutcell's no-op row forks from), for the floor row.
+        out = subprocess.run([self.py, proto_py, src, "1", str(self.a.bare_iterations // 5)],
+                             capture_output=True, text=True, cwd=src, env=self.env)
+        if out.returncode != 0:
+            raise RuntimeError("bare protocol loop (no-op project) failed: " + out.stderr[-2000:])
+        proto_noop = json.loads(out.stdout.strip().splitlines()[-1])
 
         # exec mode: mutcell run of /bin/true vs a C fork+exec+waitpid loop.
         plan_dir = os.path.join(self.work, "exec-true")
@@ -616,6 +663,11 @@ class Bench:
         rows.append(row("bare fork + _exit + waitpid (warm venv Python, pytest loaded)", bare["fork_exit"], None))
         rows.append(row("bare fork + run the test in-process + _exit (same interpreter)", bare["fork_test"],
                         bare["fork_exit"]))
+        # The floor of any executor that runs a mutant's tests through pytest's
+        # run protocol in a forked child: the protocol of one trivial test in
+        # a child of a warm session, without mutcell.
+        rows.append(row("bare fork + pytest's run protocol of 1 trivial test + _exit (warm session; no mutcell)",
+                        proto_noop["fork_1"], bare["fork_exit"]))
         rows.append(row("mutcell: no-op mutant via zygote + cell, default settings (collected)", zyg["collected"],
                         bare["fork_exit"]))
         rows.append(row("mutcell: no-op mutant via zygote + cell, --strategy pytest-main", zyg["pytest-main"],
@@ -628,6 +680,12 @@ class Bench:
                 "nothing. The bare loops time each iteration with a monotonic clock; *ratio* is the median "
                 "against the bare loop above it.\n\n")
         text += table(["what", "n", "median ms", "p99 ms", "ratio"], rows)
+        floor = statistics.median(proto_noop["fork_1"]) / statistics.median(bare["fork_exit"])
+        text += (f"\n\nPage faults per child (median, `ru_minflt` from `wait4`): {statistics.median(bare['fork_exit_faults']):.0f} "
+                 f"for the bare fork + `_exit`, {statistics.median(proto_noop['fork_1_faults']):.0f} with pytest's run protocol of one "
+                 f"trivial test: the protocol writes reference counts on objects all over the session's heap, and "
+                 f"each page it writes is copied for the child (copy-on-write). pytest's protocol in a fork alone is "
+                 f"{floor:.1f}× a bare fork + `_exit`, the floor under mutcell's no-op row.")
         text += (f"\n\nmutcell run of {len(exec_d)} `/bin/true` mutants: {exec_wall:.2f} s wall "
                  f"({len(exec_d) / exec_wall:.0f} mutants/s including start-up and the journal).")
 
@@ -656,7 +714,8 @@ class Bench:
         ze = statistics.median(exec_d) / statistics.median(bare_exec)
         self.headlines.append(f"overhead: zygote+cell (collected) median {fmt_ms(statistics.median(zyg['collected']))} ms "
                               f"= {zc:.1f}× a bare fork+_exit; exec mode {fmt_ms(statistics.median(exec_d))} ms = "
-                              f"{ze:.1f}× a bare fork+exec; per test {cell_pt * 1000:.3f} ms = "
+                              f"{ze:.1f}× a bare fork+exec; pytest's protocol of 1 test in a bare fork "
+                              f"{fmt_ms(statistics.median(proto_noop['fork_1']))} ms = {floor:.1f}×; per test {cell_pt * 1000:.3f} ms = "
                               f"{cell_pt / base_pt:.2f}× pytest's own run protocol")
 
     # ------------------------------------------------------------ 3b
@@ -846,14 +905,15 @@ pytest.main(["-q", "--collect-only", "-p", "no:cacheprovider", os.path.join(src,
 import gc
 gc.collect(); gc.freeze()
 item = Grab.items[0]
-fork_exit, fork_test = [], []
+fork_exit, fork_test, faults = [], [], []
 for _ in range(n):
     t = time.perf_counter()
     pid = os.fork()
     if pid == 0:
         os._exit(0)
-    os.waitpid(pid, 0)
+    ru = os.wait4(pid, 0)[2]
     fork_exit.append(time.perf_counter() - t)
+    faults.append(ru.ru_minflt)
 for _ in range(n):
     t = time.perf_counter()
     pid = os.fork()
@@ -866,7 +926,7 @@ for _ in range(n):
         os._exit(code)
     os.waitpid(pid, 0)
     fork_test.append(time.perf_counter() - t)
-print(json.dumps({"fork_exit": fork_exit, "fork_test": fork_test}))
+print(json.dumps({"fork_exit": fork_exit, "fork_test": fork_test, "fork_exit_faults": faults}))
 '''
 
 BARE_PROTOCOL_PY = r'''
@@ -884,7 +944,7 @@ class Loop:
             it.location
         gc.collect(); gc.freeze()
         for name, count in (("fork_1", 1), ("fork_k", k)):
-            res = []
+            res, faults = [], []
             for r in range(n):
                 # A function's tests in a row, as a mutant's are.
                 sel = items[(r * k) % len(items):][:k][:count]
@@ -895,9 +955,11 @@ class Loop:
                     for i, item in enumerate(sel):
                         hook.pytest_runtest_protocol(item=item, nextitem=sel[i + 1] if i + 1 < len(sel) else None)
                     os._exit(1 if session.testsfailed else 0)
-                os.waitpid(pid, 0)
+                ru = os.wait4(pid, 0)[2]
                 res.append(time.perf_counter() - t)
+                faults.append(ru.ru_minflt)
             Loop.out[name] = res
+            Loop.out[name + "_faults"] = faults
         return True
 saved = os.dup(1)
 quiet()
@@ -958,7 +1020,7 @@ def machine_description(args):
                     if os.path.isdir(MEM_ROOT) else "no v1 memory hierarchy"],
         ["/proc/self/cgroup", "<br>".join(f"`{x}`" for x in cg.splitlines())],
         ["load average at start (1/5/15 min)", " ".join(load)],
-        ["source", sh(f"git -C {REPO} rev-parse --short HEAD") + (" plus uncommitted changes of other engineers"
+        ["source", sh(f"git -C {REPO} rev-parse --short HEAD") + (" plus uncommitted changes"
                                                                   if sh(f"git -C {REPO} status --short -uno") else "")],
         ["tools", f"{versions}; {sh(args.mutcell + ' --version')}"],
     ]

@@ -94,3 +94,26 @@ def test_the_real_project_table_shows_the_preparations_phases_from_prepare_json(
     assert bench.prepare_phases(str(state)) == "import 1.0, gen 3.5, stats 1.5, clean 0.7, ff 0.6"
     (state / "prepare.json").write_text("not json")
     assert bench.prepare_phases(str(state)) == ""
+
+
+def test_attempts_by_verdict_compares_mutmut_durations_with_the_journal_on_mutants_both_agree_on(tmp_path):
+    import json
+
+    import bench
+    meta = tmp_path / "mutants" / "src" / "m.py.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 1, "m.x_f__mutmut_3": 0,
+                                                     "m.x_f__mutmut_4": 0},
+                                "durations_by_key": {"m.x_f__mutmut_1": 0.09, "m.x_f__mutmut_2": 0.11,
+                                                     "m.x_f__mutmut_3": 0.12, "m.x_f__mutmut_4": "bad"}}))
+    durations = bench.read_meta_durations(str(tmp_path))
+    assert durations == {"m.x_f__mutmut_1": 0.09, "m.x_f__mutmut_2": 0.11, "m.x_f__mutmut_3": 0.12}
+    ref = {"codes": bench.read_meta_codes(str(tmp_path)), "durations": durations}
+    journal = {"m.x_f__mutmut_1": {"verdict": "killed", "duration_s": 0.02},
+               "m.x_f__mutmut_2": {"verdict": "survived", "duration_s": 0.05},  # disagrees: left out
+               "m.x_f__mutmut_3": {"verdict": "survived", "duration_s": 0.04}}
+    text = bench.Bench.attempts_by_verdict(ref, {"journal": journal})
+    rows = [line for line in text.splitlines() if line.startswith("| killed") or line.startswith("| survived")]
+    assert rows == ["| killed | 1 | 90.00 | 20.00 | 4.50× | 0.09 | 0.02 | 4.50× |",
+                    "| survived | 1 | 120.00 | 40.00 | 3.00× | 0.12 | 0.04 | 3.00× |"]
+    assert bench.Bench.attempts_by_verdict({"codes": {}, "durations": {}}, {"journal": {}}) == ""
